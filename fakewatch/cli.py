@@ -1,0 +1,60 @@
+"""The ``fakewatch`` command: one entry point, one subcommand module per job.
+
+Each module in :data:`COMMANDS` has ``register(subparsers)``, which adds its
+subcommand and sets ``handler`` (taking the parsed arguments and the settings,
+returning an exit code). Heavy imports happen inside handlers, so
+``fakewatch --help`` and the bot commands never load torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from fakewatch import __version__
+from fakewatch.errors import FakeWatchError
+from fakewatch.settings import load_settings
+
+COMMANDS = (
+    "fakewatch.commands.check",
+    "fakewatch.commands.demo",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser, with every registered subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="fakewatch", description="Deepfake moderation for chat communities."
+    )
+    parser.add_argument("--version", action="version", version=f"fakewatch {__version__}")
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the process exit code."""
+    args = build_parser().parse_args(argv)
+    level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)]
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = load_settings()
+        code: int = args.handler(args, settings)
+    except FakeWatchError as e:
+        print(f"fakewatch: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("fakewatch: interrupted", file=sys.stderr)
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Subcommands of ``fakewatch``; see :mod:`fakewatch.cli`."""

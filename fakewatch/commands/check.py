@@ -1,0 +1,111 @@
+"""``fakewatch check FILE...``: judge files locally, without the queue."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fakewatch.settings import Settings
+
+if TYPE_CHECKING:
+    from inference.pipeline import Pipeline
+    from inference.verdict import Verdict
+
+
+def register(sub: Any) -> None:
+    """Add ``check``."""
+    p = sub.add_parser(
+        "check",
+        help="judge image and video files on this machine",
+        description="Judge image and video files with the local model.",
+    )
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    add_model_options(p)
+    p.add_argument("--json", action="store_true", help="one JSON object per file (JSON lines)")
+    p.set_defaults(handler=run)
+
+
+def add_model_options(p: argparse.ArgumentParser) -> None:
+    """``--weights``, ``--device``, ``--frames``: shared by the commands that run the model."""
+    p.add_argument(
+        "--weights",
+        default=None,
+        metavar="NAME|PATH",
+        help="weights name in weights/, a .pt or manifest path, or 'random' "
+        "(default: FAKEWATCH_WEIGHTS, else the shipped default)",
+    )
+    p.add_argument(
+        "--device",
+        choices=("auto", "cpu", "cuda"),
+        default=None,
+        help="where to run the model (default: FAKEWATCH_DEVICE, else auto)",
+    )
+    p.add_argument(
+        "--frames",
+        type=int,
+        default=None,
+        metavar="N",
+        help="frames sampled per video (default: FAKEWATCH_FRAMES, else 16)",
+    )
+
+
+def build_pipeline(args: argparse.Namespace, settings: Settings) -> Pipeline:
+    """A pipeline from the command-line options, falling back to the settings."""
+    from inference.media import MediaLimits
+    from inference.pipeline import Pipeline
+
+    print("loading the model...", file=sys.stderr, flush=True)
+    pipeline = Pipeline(
+        args.weights or settings.weights,
+        device=args.device or settings.device,
+        frames=args.frames or settings.frames,
+        limits=MediaLimits(
+            max_bytes=settings.max_media_bytes,
+            max_pixels=settings.max_pixels,
+            max_duration_s=settings.max_duration_s,
+        ),
+    )
+    if not pipeline.manifest.trained:
+        print(
+            "warning: these weights are UNTRAINED (random); the verdicts mean nothing.",
+            file=sys.stderr,
+        )
+    return pipeline
+
+
+def format_verdict(name: str, v: Verdict) -> str:
+    """A readable verdict of two lines."""
+    if not v.judged and v.label != "no_face":
+        return f"{name}: {v.label.upper()} - {v.reason}"
+    prob = "" if v.fake_probability is None else f"  fake probability {v.fake_probability:.2f}"
+    faces = f"{v.faces} face{'s' if v.faces != 1 else ''}"
+    frames = f"{v.frames} frame{'s' if v.frames != 1 else ''}"
+    times = " · ".join(f"{k} {s:.3f}s" for k, s in v.timings.items())
+    total = sum(v.timings.values())
+    return (
+        f"{name}: {v.label.upper()}{prob}  ({faces} in {frames}, model {v.model})\n"
+        f"    {times} · total {total:.2f}s"
+    )
+
+
+def verdict_json(name: str, v: Verdict) -> str:
+    """One JSON line for a file."""
+    data = {"file": name, **v.to_dict()}
+    return json.dumps(data, separators=(",", ":"))
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    """Check each file; exit 1 if any could not be judged."""
+    pipeline = build_pipeline(args, settings)
+    failed = 0
+    for path in args.files:
+        verdict = pipeline.analyze(path)
+        failed += verdict.label in ("unsupported", "error")
+        print(
+            verdict_json(str(path), verdict) if args.json else format_verdict(str(path), verdict),
+            flush=True,
+        )
+    return 1 if failed else 0

@@ -1,0 +1,97 @@
+"""The settings object: one per process, built in the entry point.
+
+Values come from the environment and from a ``.env`` file in the working
+directory. Names are the same everywhere (compose file, README, ``.env.example``).
+Nothing here is read at import time: call :func:`load_settings`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from fakewatch.errors import ConfigurationError
+
+DeviceName = Literal["auto", "cpu", "cuda"]
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "fakewatch"
+
+
+def _env(name: str) -> AliasChoices:
+    return AliasChoices(name, name.lower())
+
+
+class Settings(BaseSettings):
+    """Everything a FakeWatch process can be told from outside."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    # Platforms. Tokens are secrets: their repr is masked and they are never logged.
+    discord_token: SecretStr | None = Field(default=None, validation_alias=_env("DISCORD_TOKEN"))
+    telegram_token: SecretStr | None = Field(default=None, validation_alias=_env("TELEGRAM_TOKEN"))
+    telegram_api_base: str | None = Field(default=None, validation_alias=_env("TELEGRAM_API_BASE"))
+    discord_api_base: str | None = Field(default=None, validation_alias=_env("DISCORD_API_BASE"))
+    discord_gateway_url: str | None = Field(
+        default=None, validation_alias=_env("DISCORD_GATEWAY_URL")
+    )
+
+    # Services. Unset: embedded Redis and SQLite in the data directory.
+    redis_url: str | None = Field(default=None, validation_alias=_env("REDIS_URL"))
+    database_url: str | None = Field(default=None, validation_alias=_env("DATABASE_URL"))
+    data_dir: Path = Field(
+        default_factory=_default_data_dir, validation_alias=_env("FAKEWATCH_DATA_DIR")
+    )
+
+    # Inference.
+    weights: str = Field(default="default", validation_alias=_env("FAKEWATCH_WEIGHTS"))
+    device: DeviceName = Field(default="auto", validation_alias=_env("FAKEWATCH_DEVICE"))
+    frames: int = Field(default=16, ge=1, le=256, validation_alias=_env("FAKEWATCH_FRAMES"))
+    max_media_bytes: int = Field(
+        default=100 * 1024 * 1024, ge=1, validation_alias=_env("FAKEWATCH_MAX_MEDIA_BYTES")
+    )
+    max_pixels: int = Field(default=50_000_000, ge=1, validation_alias=_env("FAKEWATCH_MAX_PIXELS"))
+    max_duration_s: float = Field(
+        default=600.0, gt=0, validation_alias=_env("FAKEWATCH_MAX_DURATION_S")
+    )
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @field_validator("telegram_api_base", "discord_api_base", "discord_gateway_url")
+    @classmethod
+    def _strip_slash(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        return value.strip().rstrip("/")
+
+    def sqlite_path(self) -> Path:
+        """Where the embedded database lives when ``DATABASE_URL`` is unset."""
+        return self.data_dir / "fakewatch.sqlite3"
+
+    def require(self, name: str) -> str:
+        """Return a secret setting's value, or raise a clear error naming the variable."""
+        value = getattr(self, name)
+        if value is None:
+            raise ConfigurationError(f"{name.upper()} is not set (environment or .env)")
+        if isinstance(value, SecretStr):
+            return value.get_secret_value()
+        return str(value)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the process's settings from the environment, ``.env`` and ``overrides``."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValueError as e:
+        raise ConfigurationError(f"invalid settings: {e}") from e

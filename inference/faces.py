@@ -1,0 +1,152 @@
+"""Face detection with facenet-pytorch's MTCNN, and face cropping.
+
+Detection runs once over all sampled frames of an item (one batch), on a copy
+scaled down so its longer side is at most ``detect_max_side``; boxes and
+landmarks are mapped back to the full frame, and crops are cut from the
+full-resolution frame with a margin.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import torch
+
+from inference.torchvision_compat import ensure_torchvision
+
+log = logging.getLogger(__name__)
+
+Box = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class FaceBox:
+    """One face found in one sampled frame, in full-frame pixel coordinates."""
+
+    frame: int
+    box: Box  # x1, y1, x2, y2
+    score: float
+    landmarks: tuple[tuple[float, float], ...]  # eyes, nose, mouth corners
+
+    @property
+    def size(self) -> float:
+        """Geometric mean of the box's width and height."""
+        x1, y1, x2, y2 = self.box
+        return float(np.sqrt(max(x2 - x1, 1.0) * max(y2 - y1, 1.0)))
+
+
+@dataclass(frozen=True)
+class DetectorConfig:
+    """How faces are searched for."""
+
+    detect_max_side: int = 640
+    min_face_px: int = 20  # in the downscaled image
+    min_score: float = 0.90
+    thresholds: tuple[float, float, float] = (0.6, 0.7, 0.7)
+    max_batch: int = 32
+
+
+class FaceDetector:
+    """MTCNN over a batch of frames of one size; returns boxes per frame."""
+
+    def __init__(self, device: torch.device, config: DetectorConfig | None = None) -> None:
+        ensure_torchvision()
+        from facenet_pytorch import MTCNN
+
+        self.config = config or DetectorConfig()
+        self.device = device
+        self.mtcnn = MTCNN(
+            keep_all=True,
+            device=device,
+            min_face_size=self.config.min_face_px,
+            thresholds=list(self.config.thresholds),
+            post_process=False,
+            select_largest=False,
+        )
+        self.mtcnn.eval()
+
+    def detect(self, frames: Sequence[np.ndarray]) -> list[list[FaceBox]]:
+        """Find faces in every frame.
+
+        Args:
+            frames: RGB uint8 arrays; frames of equal size are detected in one batch.
+
+        Returns:
+            For each frame, its faces (possibly none), best score first.
+        """
+        results: list[list[FaceBox]] = [[] for _ in frames]
+        by_shape: dict[tuple[int, ...], list[int]] = {}
+        for i, frame in enumerate(frames):
+            by_shape.setdefault(frame.shape, []).append(i)
+        for shape, indices in by_shape.items():
+            scale = min(1.0, self.config.detect_max_side / max(shape[0], shape[1]))
+            for start in range(0, len(indices), self.config.max_batch):
+                chunk = indices[start : start + self.config.max_batch]
+                small = [_resize(frames[i], scale) for i in chunk]
+                for i, faces in zip(chunk, self._detect_batch(np.stack(small), scale), strict=True):
+                    results[i] = [FaceBox(i, f.box, f.score, f.landmarks) for f in faces]
+        return results
+
+    def _detect_batch(self, batch: np.ndarray, scale: float) -> list[list[FaceBox]]:
+        with torch.inference_mode():
+            boxes, probs, points = self.mtcnn.detect(batch, landmarks=True)
+        out: list[list[FaceBox]] = []
+        for b, p, lm in zip(boxes, probs, points, strict=True):
+            faces: list[FaceBox] = []
+            if b is not None:
+                for box, score, marks in zip(b, p, lm, strict=True):
+                    if score is None or float(score) < self.config.min_score:
+                        continue
+                    x1, y1, x2, y2 = (float(v) / scale for v in box)
+                    if x2 - x1 < 2 or y2 - y1 < 2:
+                        continue
+                    landmarks = tuple((float(x) / scale, float(y) / scale) for x, y in marks)
+                    faces.append(FaceBox(-1, (x1, y1, x2, y2), float(score), landmarks))
+            faces.sort(key=lambda f: -f.score)
+            out.append(faces)
+        return out
+
+
+def _resize(frame: np.ndarray, scale: float) -> np.ndarray:
+    if scale >= 1.0:
+        return frame
+    h, w = frame.shape[:2]
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+
+
+def crop_box(box: Box, frame_shape: tuple[int, ...], *, margin: float, square: bool) -> Box:
+    """The region to cut for a face: the box grown by ``margin`` on each side, made square."""
+    x1, y1, x2, y2 = box
+    w, h = x2 - x1, y2 - y1
+    cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+    if square:
+        w = h = max(w, h)
+    w, h = w * (1 + 2 * margin), h * (1 + 2 * margin)
+    del frame_shape  # the crop may extend past the frame; crop_face pads
+    return (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+
+
+def crop_face(
+    frame: np.ndarray, box: Box, *, size: int, margin: float = 0.3, square: bool = True
+) -> np.ndarray:
+    """Cut one face from a full-resolution frame and resize it to ``size`` x ``size``.
+
+    Parts of the region outside the frame are filled by replicating the border.
+    """
+    fh, fw = frame.shape[:2]
+    x1, y1, x2, y2 = crop_box(box, frame.shape, margin=margin, square=square)
+    ix1, iy1 = int(np.floor(x1)), int(np.floor(y1))
+    ix2, iy2 = max(ix1 + 1, int(np.ceil(x2))), max(iy1 + 1, int(np.ceil(y2)))
+    pad = (max(0, -iy1), max(0, iy2 - fh), max(0, -ix1), max(0, ix2 - fw))
+    region = frame[max(0, iy1) : min(fh, iy2), max(0, ix1) : min(fw, ix2)]
+    if region.size == 0:
+        region = np.zeros((1, 1, 3), dtype=frame.dtype)
+    if any(pad):
+        region = cv2.copyMakeBorder(region, *pad, borderType=cv2.BORDER_REPLICATE)
+    interp = cv2.INTER_AREA if region.shape[0] > size else cv2.INTER_LINEAR
+    return cv2.resize(region, (size, size), interpolation=interp)

@@ -1,0 +1,496 @@
+"""Media decoding: bytes or a path in, a few RGB frames out.
+
+Images (JPEG, PNG, WebP, BMP, static GIF) give one frame; animated GIF and WebP
+are treated as video. Videos (mp4, mov, mkv, webm, avi...; H.264, H.265, VP8,
+VP9, AV1) are decoded with PyAV, whose FFmpeg has an AV1 decoder. ``n`` frames
+are sampled evenly over the whole clip by seeking, and decoding runs forward
+instead of seeking when the next sample lies in the keyframe interval already
+being decoded. Rotation metadata (display matrix, EXIF orientation) is applied.
+
+Every way a file can fail raises a specific :class:`fakewatch.errors.MediaError`.
+"""
+
+from __future__ import annotations
+
+import bisect
+import io
+import math
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import av
+import av.error
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from fakewatch.errors import (
+    CorruptMedia,
+    EmptyMedia,
+    MediaError,
+    NoFrames,
+    NoVideoStream,
+    TooLong,
+    TooManyBytes,
+    TooManyPixels,
+    UnsupportedMedia,
+)
+
+MediaSource = str | os.PathLike[str] | bytes
+MediaKind = Literal["image", "video"]
+
+# Container formats we accept from FFmpeg's probe (its names are comma lists).
+_VIDEO_FORMATS = frozenset(
+    {
+        "mov",
+        "mp4",
+        "m4a",
+        "3gp",
+        "3g2",
+        "mj2",
+        "matroska",
+        "webm",
+        "avi",
+        "flv",
+        "mpegts",
+        "mpeg",
+        "ogg",
+        "ivf",
+        "asf",
+        "obu",
+    }
+)
+_IMAGE_FORMATS = {
+    "JPEG": "jpeg",
+    "PNG": "png",
+    "GIF": "gif",
+    "WEBP": "webp",
+    "BMP": "bmp",
+    "MPO": "jpeg",
+}
+
+
+@dataclass(frozen=True)
+class MediaLimits:
+    """What the decoder refuses to touch. Each limit has its own error."""
+
+    max_bytes: int = 100 * 1024 * 1024
+    max_pixels: int = 50_000_000
+    max_duration_s: float = 600.0
+    max_animation_frames: int = 20_000
+
+
+@dataclass(frozen=True)
+class DecodedMedia:
+    """Frames sampled from one media item, upright, as RGB ``uint8`` arrays (H, W, 3)."""
+
+    kind: MediaKind
+    container: str
+    codec: str | None
+    frames: list[np.ndarray] = field(repr=False)
+    times_s: list[float]
+    width: int
+    height: int
+    duration_s: float | None
+    total_frames: int | None
+    rotation: int
+    byte_size: int
+
+
+_MAGIC: tuple[tuple[int, bytes, str], ...] = (
+    (0, b"\xff\xd8\xff", "jpeg"),
+    (0, b"\x89PNG\r\n\x1a\n", "png"),
+    (0, b"GIF87a", "gif"),
+    (0, b"GIF89a", "gif"),
+    (0, b"\x1a\x45\xdf\xa3", "matroska"),
+    (0, b"FLV", "flv"),
+    (0, b"DKIF", "ivf"),
+    (0, b"OggS", "ogg"),
+    (4, b"ftyp", "mp4"),
+    (4, b"moov", "mp4"),
+    (4, b"mdat", "mp4"),
+    (4, b"free", "mp4"),
+    (4, b"wide", "mp4"),
+    (4, b"skip", "mp4"),
+)
+_BMP_HEADER_SIZES = (12, 40, 52, 56, 64, 108, 124)
+
+
+def sniff(head: bytes) -> str | None:
+    """Name the format from the first bytes of a file, or None if unknown.
+
+    Returns:
+        One of ``jpeg png gif webp bmp mp4 matroska avi flv mpegts ivf ogg`` or None.
+    """
+    for offset, magic, name in _MAGIC:
+        if head[offset : offset + len(magic)] == magic:
+            return name
+    if head[:4] == b"RIFF":
+        return {b"WEBP": "webp", b"AVI ": "avi"}.get(head[8:12])
+    if head[:2] == b"BM" and len(head) >= 26:
+        return "bmp" if int.from_bytes(head[14:18], "little") in _BMP_HEADER_SIZES else None
+    if len(head) > 188 and head[0] == 0x47 and head[188] == 0x47:
+        return "mpegts"
+    return None
+
+
+def _read_source(source: MediaSource, limits: MediaLimits) -> tuple[bytes | str, int, bytes]:
+    """Return (bytes or path, size, first bytes), enforcing the byte limit before reading."""
+    if isinstance(source, bytes | bytearray | memoryview):
+        data = bytes(source)
+        size = len(data)
+        if size > limits.max_bytes:
+            raise TooManyBytes(f"file is {size:,} bytes; the limit is {limits.max_bytes:,}")
+        return data, size, data[:512]
+    path = Path(source)
+    try:
+        size = path.stat().st_size
+        if not path.is_file():
+            raise UnsupportedMedia(f"{path} is not a regular file")
+        if size > limits.max_bytes:
+            raise TooManyBytes(f"file is {size:,} bytes; the limit is {limits.max_bytes:,}")
+        with path.open("rb") as f:
+            head = f.read(512)
+    except FileNotFoundError as e:
+        raise MediaError(f"no such file: {path}") from e
+    except PermissionError as e:
+        raise MediaError(f"cannot read {path}: permission denied") from e
+    return str(path), size, head
+
+
+def decode(
+    source: MediaSource, *, frames: int = 16, limits: MediaLimits | None = None
+) -> DecodedMedia:
+    """Decode a media item into at most ``frames`` evenly spread, upright RGB frames.
+
+    Args:
+        source: a path or the file's bytes.
+        frames: how many frames to sample from a video or animation.
+        limits: size limits; the defaults when None.
+
+    Raises:
+        MediaError: a subclass naming exactly what is wrong with the file.
+    """
+    if frames < 1:
+        raise ValueError("frames must be at least 1")
+    limits = limits or MediaLimits()
+    data, size, head = _read_source(source, limits)
+    if size == 0:
+        raise EmptyMedia("the file is empty")
+    fmt = sniff(head)
+    if fmt in ("jpeg", "png", "gif", "webp", "bmp"):
+        return _decode_image(data, size, fmt, frames, limits, head)
+    return _decode_video(data, size, fmt, frames, limits)
+
+
+# --- images ------------------------------------------------------------------
+
+
+def _check_pixels(width: int, height: int, limits: MediaLimits) -> None:
+    if width <= 0 or height <= 0:
+        raise CorruptMedia(f"invalid dimensions {width}x{height}")
+    if width * height > limits.max_pixels:
+        raise TooManyPixels(
+            f"{width}x{height} is {width * height:,} pixels; the limit is {limits.max_pixels:,}"
+        )
+
+
+def _open_image(data: bytes | str) -> Image.Image:
+    stream: Any = io.BytesIO(data) if isinstance(data, bytes) else data
+    try:
+        return Image.open(stream)
+    except Image.DecompressionBombError as e:
+        raise TooManyPixels(f"image dimensions are too large ({e})") from e
+    except UnidentifiedImageError as e:
+        raise CorruptMedia("the image header is damaged or not an image") from e
+    except (OSError, ValueError, SyntaxError) as e:
+        raise CorruptMedia(f"the image cannot be read: {e}") from e
+
+
+def _to_rgb(img: Image.Image) -> np.ndarray:
+    if img.mode not in ("RGB", "L"):
+        img = (
+            img.convert("RGBA").convert("RGB")
+            if "A" in img.mode or img.mode == "P"
+            else (img.convert("RGB"))
+        )
+    elif img.mode == "L":
+        img = img.convert("RGB")
+    return np.ascontiguousarray(np.asarray(img, dtype=np.uint8))
+
+
+def declared_size(head: bytes, fmt: str) -> tuple[int, int] | None:
+    """Width and height as the header of a PNG, GIF or BMP declares them, before any decoding."""
+    if fmt == "png" and len(head) >= 24 and head[12:16] == b"IHDR":
+        return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+    if fmt == "gif" and len(head) >= 10:
+        return int.from_bytes(head[6:8], "little"), int.from_bytes(head[8:10], "little")
+    if fmt == "bmp" and len(head) >= 26 and int.from_bytes(head[14:18], "little") >= 40:
+        width = int.from_bytes(head[18:22], "little", signed=True)
+        height = int.from_bytes(head[22:26], "little", signed=True)
+        return abs(width), abs(height)
+    return None
+
+
+def _decode_image(
+    data: bytes | str, size: int, fmt: str, n: int, limits: MediaLimits, head: bytes = b""
+) -> DecodedMedia:
+    declared = declared_size(head, fmt)
+    if declared is not None:
+        _check_pixels(*declared, limits)  # refuse a decompression bomb before Pillow sees it
+    img = _open_image(data)
+    with img:
+        _check_pixels(img.width, img.height, limits)
+        n_frames = int(getattr(img, "n_frames", 1) or 1)
+        try:
+            if n_frames > 1 and getattr(img, "is_animated", False):
+                return _decode_animation(img, size, fmt, n, n_frames, limits)
+            upright = ImageOps.exif_transpose(img)
+            rgb = _to_rgb(upright)
+        except (OSError, ValueError, SyntaxError, EOFError) as e:
+            raise CorruptMedia(f"the image data is damaged or truncated: {e}") from e
+    h, w = rgb.shape[:2]
+    return DecodedMedia(
+        kind="image",
+        container=fmt,
+        codec=fmt,
+        frames=[rgb],
+        times_s=[0.0],
+        width=w,
+        height=h,
+        duration_s=None,
+        total_frames=1,
+        rotation=0,
+        byte_size=size,
+    )
+
+
+def _decode_animation(
+    img: Image.Image, size: int, fmt: str, n: int, n_frames: int, limits: MediaLimits
+) -> DecodedMedia:
+    if n_frames > limits.max_animation_frames:
+        raise TooLong(
+            f"animation has {n_frames:,} frames; the limit is {limits.max_animation_frames:,}"
+        )
+    frame_ms = float(img.info.get("duration") or 100) or 100.0
+    duration = n_frames * frame_ms / 1000.0
+    if duration > limits.max_duration_s:
+        raise TooLong(
+            f"animation lasts {duration:.0f} s; the limit is {limits.max_duration_s:.0f} s"
+        )
+    picks = even_indices(n_frames, n)
+    out: list[np.ndarray] = []
+    for index in picks:
+        img.seek(index)
+        out.append(_to_rgb(img))
+    h, w = out[0].shape[:2]
+    return DecodedMedia(
+        kind="video",
+        container=fmt,
+        codec=fmt,
+        frames=out,
+        times_s=[i * frame_ms / 1000.0 for i in picks],
+        width=w,
+        height=h,
+        duration_s=duration,
+        total_frames=n_frames,
+        rotation=0,
+        byte_size=size,
+    )
+
+
+def even_indices(total: int, n: int) -> list[int]:
+    """``min(n, total)`` distinct indices spread evenly over ``range(total)``: bin centres."""
+    if total <= n:
+        return list(range(total))
+    return sorted({min(total - 1, int((i + 0.5) * total / n)) for i in range(n)})
+
+
+# --- video -------------------------------------------------------------------
+
+
+def _open_container(data: bytes | str, fmt: str | None) -> Any:
+    try:
+        return av.open(
+            io.BytesIO(data) if isinstance(data, bytes) else data,
+            mode="r",
+            metadata_errors="ignore",
+        )
+    except av.error.EOFError as e:
+        if fmt is None:
+            raise UnsupportedMedia("not a recognised image or video format") from e
+        raise NoFrames(f"the {fmt} file ends before its first frame") from e
+    except av.error.FFmpegError as e:
+        if fmt is None:
+            raise UnsupportedMedia("not a recognised image or video format") from e
+        raise CorruptMedia(f"the {fmt} container is damaged or truncated ({e.strerror})") from e
+
+
+def _stream_duration(container: Any, stream: Any) -> float | None:
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None and container.duration > 0:
+        return float(container.duration) / av.time_base
+    if stream.frames and stream.average_rate:
+        return float(stream.frames / stream.average_rate)
+    return None
+
+
+def _keyframe_times(stream: Any) -> list[float]:
+    """Keyframe times from the container's index, when it has one (mp4, mkv with cues)."""
+    try:
+        entries = stream.index_entries
+        base = stream.time_base
+        return sorted(float(e.timestamp * base) for e in entries if e.is_keyframe)
+    except (AttributeError, TypeError, av.error.FFmpegError):
+        return []
+
+
+def _upright(frame: Any) -> np.ndarray:
+    rgb = frame.to_ndarray(format="rgb24")
+    turns = round((frame.rotation or 0) / 90) % 4
+    return np.ascontiguousarray(np.rot90(rgb, k=turns)) if turns else rgb
+
+
+class _Sampler:
+    """Walks one video stream to a list of target times, seeking only when it pays."""
+
+    def __init__(self, container: Any, stream: Any, keyframes: list[float]) -> None:
+        self.container = container
+        self.stream = stream
+        self.keyframes = keyframes
+        self.frames: Iterator[Any] | None = None
+        self.position = -math.inf  # time of the last decoded frame
+
+    def _should_seek(self, target: float) -> bool:
+        if target <= self.position:
+            return True  # would need to go back
+        if self.keyframes:
+            # A seek lands on the last keyframe at or before the target: it only helps
+            # when that keyframe lies ahead of where decoding already is.
+            i = bisect.bisect_right(self.keyframes, target) - 1
+            return i >= 0 and self.keyframes[i] > self.position + 1e-3
+        return target - self.position > 2.0  # no index: seek for long jumps only
+
+    def _restart(self, target: float | None) -> None:
+        """Start decoding afresh: from the keyframe before ``target``, or from the start."""
+        if target is not None:
+            pts = int(target / self.stream.time_base) + int(self.stream.start_time or 0)
+            self.container.seek(pts, stream=self.stream, backward=True, any_frame=False)
+        elif self.frames is not None:
+            self.container.seek(0)
+        self.frames = self.container.decode(self.stream)
+        self.position = -math.inf
+
+    def frame_at(self, target: float) -> Any | None:
+        """The first frame whose time is at or after ``target`` (or the last one)."""
+        if self.frames is None and target < 0.5:
+            self._restart(None)
+        elif self.frames is None or self._should_seek(target):
+            try:
+                self._restart(target)
+            except av.error.FFmpegError:
+                self._restart(None)  # unseekable: decode from the start
+        assert self.frames is not None
+        last = None
+        for frame in self.frames:
+            if frame.time is None:
+                continue
+            self.position = float(frame.time)
+            last = frame
+            if self.position >= target - 1e-4:
+                return frame
+        return last
+
+
+def _decode_video(
+    data: bytes | str, size: int, fmt: str | None, n: int, limits: MediaLimits
+) -> DecodedMedia:
+    container = _open_container(data, fmt)
+    with container:
+        names = set((container.format.name or "").split(","))
+        if not names & _VIDEO_FORMATS:
+            raise UnsupportedMedia(f"the {container.format.name} format is not a supported video")
+        if not container.streams.video:
+            raise NoVideoStream("the file has no video stream")
+        stream = container.streams.video[0]
+        ctx = stream.codec_context
+        if ctx is None:
+            raise UnsupportedMedia("the video codec cannot be decoded here")
+        stream.thread_type = "AUTO"
+        _check_pixels(ctx.width, ctx.height, limits)
+        duration = _stream_duration(container, stream)
+        if duration is not None and duration > limits.max_duration_s:
+            raise TooLong(
+                f"video lasts {duration:.0f} s; the limit is {limits.max_duration_s:.0f} s"
+            )
+        try:
+            frames, times, rotation = _sample(container, stream, duration, n)
+        except av.error.InvalidDataError as e:
+            raise CorruptMedia(f"the video stream is damaged ({e.strerror})") from e
+        except av.error.DecoderNotFoundError as e:
+            raise UnsupportedMedia(f"no decoder for the {ctx.name} codec") from e
+        except av.error.FFmpegError as e:
+            raise CorruptMedia(f"the video cannot be decoded ({e.strerror})") from e
+        if not frames:
+            raise NoFrames("the video has no decodable frame")
+        h, w = frames[0].shape[:2]
+        return DecodedMedia(
+            kind="video",
+            container=(fmt or container.format.name),
+            codec=ctx.name,
+            frames=frames,
+            times_s=times,
+            width=w,
+            height=h,
+            duration_s=duration,
+            total_frames=int(stream.frames) or None,
+            rotation=rotation,
+            byte_size=size,
+        )
+
+
+def _sample(
+    container: Any, stream: Any, duration: float | None, n: int
+) -> tuple[list[np.ndarray], list[float], int]:
+    start = float(stream.start_time * stream.time_base) if stream.start_time else 0.0
+    if duration is None or duration <= 0:
+        return _sample_sequential(container, stream, n)
+    targets = [start + (i + 0.5) * duration / n for i in range(n)]
+    sampler = _Sampler(container, stream, _keyframe_times(stream))
+    out: list[np.ndarray] = []
+    times: list[float] = []
+    rotation = 0
+    seen: set[float] = set()
+    for target in targets:
+        frame = sampler.frame_at(target)
+        if frame is None:
+            break
+        t = float(frame.time)
+        if t in seen:
+            continue  # short clip: several targets fall on one frame
+        seen.add(t)
+        rotation = int(frame.rotation or 0)
+        out.append(_upright(frame))
+        times.append(t - start)
+    return out, times, rotation
+
+
+def _sample_sequential(
+    container: Any, stream: Any, n: int, cap: int = 3000
+) -> tuple[list[np.ndarray], list[float], int]:
+    """Decode up to ``cap`` frames when the duration is unknown, keeping an even spread."""
+    kept: list[Any] = []
+    for i, frame in enumerate(container.decode(stream)):
+        if i >= cap:
+            break
+        kept.append(frame)
+        if len(kept) > 2 * n:
+            kept = kept[::2]  # thin out, keeps the spread even as the clip goes on
+    picks = [kept[i] for i in even_indices(len(kept), n)]
+    frames = [_upright(f) for f in picks]
+    times = [float(f.time or 0.0) for f in picks]
+    rotation = int(picks[0].rotation or 0) if picks else 0
+    return frames, times, rotation

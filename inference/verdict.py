@@ -1,0 +1,89 @@
+"""The verdict: what the pipeline concludes about one media item."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Label = Literal["fake", "real", "inconclusive", "no_face", "unsupported", "error"]
+LABELS: tuple[Label, ...] = ("fake", "real", "inconclusive", "no_face", "unsupported", "error")
+STAGES = ("decode", "detect", "track", "classify", "decide")
+
+
+@dataclass(frozen=True)
+class FaceScore:
+    """One face track's score."""
+
+    track: int
+    fake_probability: float
+    frames: tuple[int, ...]  # indices of the sampled frames the face is in
+    frame_scores: tuple[float, ...]  # fake probability at each of those frames
+    box: tuple[float, float, float, float]  # in the first frame it appears in
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of one check. ``fake_probability`` is None when nothing was judged."""
+
+    label: Label
+    fake_probability: float | None = None
+    faces: int = 0
+    frames: int = 0
+    model: str = ""
+    timings: Mapping[str, float] = field(default_factory=dict)
+    face_scores: tuple[FaceScore, ...] = ()
+    frame_scores: tuple[float | None, ...] = ()  # per sampled frame: the most suspicious face
+    frame_times: tuple[float, ...] = ()
+    media_kind: str | None = None
+    reason: str | None = None
+    reason_code: str | None = None
+
+    @property
+    def judged(self) -> bool:
+        """Whether a face was scored (the label is fake, real or inconclusive)."""
+        return self.label in ("fake", "real", "inconclusive")
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict; timings in seconds."""
+        data = asdict(self)
+        data["timings"] = {k: round(v, 4) for k, v in self.timings.items()}
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Verdict:
+        """The inverse of :meth:`to_dict`."""
+        faces = tuple(
+            FaceScore(
+                track=int(f["track"]),
+                fake_probability=float(f["fake_probability"]),
+                frames=tuple(f["frames"]),
+                frame_scores=tuple(f["frame_scores"]),
+                box=tuple(f["box"]),  # type: ignore[arg-type]
+            )
+            for f in data.get("face_scores", ())
+        )
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        known["face_scores"] = faces
+        for key in ("frame_scores", "frame_times"):
+            known[key] = tuple(known.get(key, ()))
+        known["timings"] = dict(known.get("timings", {}))
+        return cls(**known)
+
+
+def decide(
+    scores: Sequence[FaceScore], *, fake_threshold: float, real_threshold: float
+) -> tuple[Label, float | None]:
+    """Turn face scores into a label: the most suspicious face decides.
+
+    Returns:
+        ``(label, fake_probability)``; ``("no_face", None)`` when there is no face.
+    """
+    if not scores:
+        return "no_face", None
+    p = max(s.fake_probability for s in scores)
+    if p >= fake_threshold:
+        return "fake", p
+    if p <= real_threshold:
+        return "real", p
+    return "inconclusive", p

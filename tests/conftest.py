@@ -1,0 +1,33 @@
+"""Shared fixtures. Tests are offline: no network but this machine's own services."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip `gpu` tests without CUDA and `corpus` tests without ../shared/data."""
+    try:
+        import torch
+
+        has_cuda = torch.cuda.is_available()
+    except ImportError:
+        has_cuda = False
+    skip_gpu = pytest.mark.skip(reason="needs a CUDA device")
+    skip_corpus = pytest.mark.skip(reason=f"needs the face corpus at {SHARED_DATA}")
+    for item in items:
+        if "gpu" in item.keywords and not has_cuda:
+            item.add_marker(skip_gpu)
+        if "corpus" in item.keywords and not SHARED_DATA.is_dir():
+            item.add_marker(skip_corpus)
+
+
+@pytest.fixture(scope="session")
+def test_device() -> str:
+    """The device model tests run on: FAKEWATCH_TEST_DEVICE, else cpu."""
+    return os.environ.get("FAKEWATCH_TEST_DEVICE", "cpu")

@@ -1,0 +1,1 @@
+"""Chat bots (Discord, Telegram) and their shared core. Never imports ``inference``."""

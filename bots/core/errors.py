@@ -1,0 +1,29 @@
+"""Errors the bot core raises on purpose."""
+
+from __future__ import annotations
+
+from fakewatch.errors import FakeWatchError
+
+
+class BotError(FakeWatchError):
+    """Base class of the bots' own errors."""
+
+    code = "bot"
+
+
+class FetchFailed(BotError):
+    """The platform would not hand over the media bytes."""
+
+    code = "fetch_failed"
+
+
+class QueueUnavailable(BotError):
+    """The check could not be submitted (Redis or the database is down)."""
+
+    code = "queue_unavailable"
+
+
+class BadArguments(BotError):
+    """A command's arguments could not be understood; the message says how to write them."""
+
+    code = "bad_arguments"

@@ -1,0 +1,295 @@
+"""The check flow every platform runs for a media item.
+
+``chat settings -> size and type, before downloading -> fetch -> submit -> wait
+-> format -> deliver -> mark replied``. The platform supplies a
+:class:`Conversation` (how to refuse, show progress and deliver in its chat);
+the flow decides everything else, so Telegram and Discord behave alike.
+
+A verdict counts as delivered only once the platform accepted the message: a
+check whose delivery failed, or that outlived the bot's wait (or the bot), stays
+pending in the store and :mod:`bots.core.recovery` answers it later.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from bots.core import formatting
+from bots.core.errors import FetchFailed, QueueUnavailable
+from bots.core.media import InboundMedia, Request
+from bots.core.ports import ChatPolicy, ChatStore, CheckOutcome, CheckQueue, FakeAction
+
+log = logging.getLogger(__name__)
+
+Mode = Literal["reply", "react"]
+_REMEMBERED = 10_000
+
+
+@dataclass(frozen=True, kw_only=True)
+class Screening:
+    """Whether to check a media item, decided before anything is downloaded.
+
+    Attributes:
+        check: Go ahead.
+        refusal: What to tell the chat when not checking it; ``None`` when the item is
+            skipped silently (automatic checks off, or not an image or video).
+        reason: A short code for logs and tests: ``ok``, ``auto_off``, ``not_media``,
+            ``unsupported_type``, ``too_large``, ``too_large_for_platform``.
+    """
+
+    check: bool
+    refusal: str | None = None
+    reason: str = "ok"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reply:
+    """What the platform should post about a check.
+
+    Attributes:
+        text: The message (the verdict, a failure, or "still working").
+        reply_to: Where it goes: what the platform's ``working`` returned, plus the
+            flow's keys ``chat_id``, ``message_id``, ``mode``, ``request``,
+            ``author_name``, ``chat_title``. Stored with the check, so a restarted
+            bot can still answer in the right place.
+        check_id: The check, when one was queued.
+        outcome: The finished check, when there is one.
+        label: The verdict label under the chat's thresholds.
+        final: ``False`` for the "still working" note; the verdict follows later.
+        action: The chat's action to carry out (only for fake verdicts of automatic
+            checks): ``reply``, ``react`` or ``delete_and_report``.
+        removal: For ``delete_and_report``: the text posted in the chat after deleting
+            (the platform reports to the moderators with ``formatting.report_text``).
+        mod_channel_id: Where the moderators' report goes; ``None``: no report, the
+            removal note in the chat says how to override.
+    """
+
+    text: str
+    reply_to: Mapping[str, Any]
+    check_id: str | None = None
+    outcome: CheckOutcome | None = None
+    label: str | None = None
+    final: bool = True
+    action: FakeAction | None = None
+    removal: str | None = None
+    mod_channel_id: str | None = None
+
+    @property
+    def mode(self) -> Mode:
+        """``react`` when the chat wants quiet emoji answers, else ``reply``."""
+        return "react" if self.reply_to.get("mode") == "react" else "reply"
+
+
+class Deliverer(Protocol):
+    """Posts a :class:`Reply` in its chat. Raises ``Undeliverable`` when the chat is gone."""
+
+    async def deliver(self, reply: Reply) -> None:
+        """Post (or edit into place) the reply."""
+        ...
+
+
+class Conversation(Deliverer, Protocol):
+    """One message's conversation with the bot, as the platform runs it."""
+
+    async def refuse(self, text: str) -> None:
+        """Answer the message without checking it (too large, wrong type)."""
+        ...
+
+    async def working(self, *, mode: Mode) -> Mapping[str, Any]:
+        """Show that a check is running; return where the verdict should go.
+
+        ``mode`` is ``react`` for a quiet emoji, ``reply`` for an "analysing…" reply
+        that the verdict edits. The returned keys are stored with the check.
+        """
+        ...
+
+
+@dataclass(kw_only=True)
+class CheckFlow:
+    """Runs checks for one platform.
+
+    Attributes:
+        platform: ``telegram`` or ``discord``.
+        queue: Submits media and waits for verdicts.
+        store: Chat settings and delivery bookkeeping.
+        max_bytes: The largest file FakeWatch checks (the queue's cap).
+        platform_max_bytes: The largest file the platform lets a bot download;
+            ``None`` when it sets no limit of its own.
+        too_large_hint: Added to the platform-limit explanation (what the user can do).
+        wait_timeout: How long to wait for a verdict before saying it will come later.
+        limit: The platform's message length.
+    """
+
+    platform: str
+    queue: CheckQueue
+    store: ChatStore
+    max_bytes: int
+    platform_max_bytes: int | None = None
+    too_large_hint: str | None = None
+    wait_timeout: float = 300.0
+    limit: int = 4096
+    in_flight: set[str] = field(default_factory=set)
+    # Checks this process answered lately: a recovery sweep that listed one as pending
+    # just before it was answered must not answer it twice.
+    answered: dict[str, None] = field(default_factory=dict)
+
+    def was_answered(self, check_id: str) -> bool:
+        """Whether this process is answering, or lately answered, the check."""
+        return check_id in self.in_flight or check_id in self.answered
+
+    def remember(self, check_id: str) -> None:
+        """Note that the check was answered by this process."""
+        self.answered[check_id] = None
+        while len(self.answered) > _REMEMBERED:
+            del self.answered[next(iter(self.answered))]
+
+    def screen(self, media: InboundMedia, *, request: Request, policy: ChatPolicy) -> Screening:
+        """Decide from what the platform declared, without downloading anything."""
+        command = request.kind == "command"
+        if not command and not policy.auto_check:
+            return Screening(check=False, reason="auto_off")
+        if media.category is None:
+            if not command:
+                return Screening(check=False, reason="not_media")
+            text = formatting.unsupported_type_text(media, limit=self.limit)
+            return Screening(check=False, refusal=text, reason="unsupported_type")
+        size = media.size
+        cap = self.platform_max_bytes
+        if size is not None and cap is not None and size > cap and cap < self.max_bytes:
+            text = formatting.too_large_text(
+                size,
+                cap,
+                platform_limit=True,
+                hint=self.too_large_hint,
+                limit=self.limit,
+            )
+            return Screening(check=False, refusal=text, reason="too_large_for_platform")
+        if size is not None and size > self.max_bytes:
+            text = formatting.too_large_text(
+                size, self.max_bytes, platform_limit=False, limit=self.limit
+            )
+            return Screening(check=False, refusal=text, reason="too_large")
+        return Screening(check=True)
+
+    def reply_for(
+        self, outcome: CheckOutcome, *, policy: ChatPolicy, reply_to: Mapping[str, Any]
+    ) -> Reply:
+        """The reply to a finished check under the chat's settings."""
+        label = formatting.effective_label(outcome, policy)
+        text = formatting.verdict_text(outcome, policy=policy, limit=self.limit)
+        action: FakeAction | None = None
+        removal = None
+        if label == "fake" and reply_to.get("request") == "auto" and outcome.status == "done":
+            action = policy.action
+            if action == "delete_and_report":
+                author = reply_to.get("author_name")
+                removal = formatting.removal_text(
+                    outcome,
+                    author=author,
+                    reported=policy.mod_channel_id is not None,
+                    limit=self.limit,
+                )
+        return Reply(
+            text=text,
+            reply_to=reply_to,
+            check_id=outcome.check_id,
+            outcome=outcome,
+            label=label,
+            action=action,
+            removal=removal,
+            mod_channel_id=policy.mod_channel_id,
+        )
+
+    async def run(
+        self, media: InboundMedia, *, request: Request, conversation: Conversation
+    ) -> Reply | None:
+        """Check one media item and answer in its chat.
+
+        Returns:
+            The reply posted, or ``None`` when the item was skipped or refused.
+        """
+        policy = await self.store.policy(platform=self.platform, chat_id=media.chat_id)
+        screening = self.screen(media, request=request, policy=policy)
+        if not screening.check:
+            log.info("not checking %s/%s: %s", media.chat_id, media.message_id, screening.reason)
+            if screening.refusal:
+                await conversation.refuse(screening.refusal)
+            return None
+        mode: Mode = "react" if request.kind == "auto" and policy.action == "react" else "reply"
+        reply_to = {
+            **(await conversation.working(mode=mode)),
+            "chat_id": media.chat_id,
+            "message_id": media.message_id,
+            "mode": mode,
+            "request": request.kind,
+            "author_name": media.author_name,
+            "chat_title": media.chat_title,
+        }
+        check_id = await self._submit(media, request=request, reply_to=reply_to, conv=conversation)
+        if check_id is None:
+            return None
+        return await self.answer(check_id, policy=policy, reply_to=reply_to, deliverer=conversation)
+
+    async def _submit(
+        self,
+        media: InboundMedia,
+        *,
+        request: Request,
+        reply_to: Mapping[str, Any],
+        conv: Conversation,
+    ) -> str | None:
+        try:
+            data = await media.fetch()
+        except FetchFailed:
+            log.warning("could not fetch %s/%s", media.chat_id, media.message_id, exc_info=True)
+            await conv.deliver(
+                Reply(text=formatting.fetch_failed_text(limit=self.limit), reply_to=reply_to)
+            )
+            return None
+        if len(data) > self.max_bytes:
+            # The platform under-declared the size (or declared none).
+            text = formatting.too_large_text(
+                len(data), self.max_bytes, platform_limit=False, limit=self.limit
+            )
+            await conv.deliver(Reply(text=text, reply_to=reply_to))
+            return None
+        try:
+            return await self.queue.submit(data, media=media, request=request, reply_to=reply_to)
+        except QueueUnavailable:
+            log.exception("could not queue %s/%s", media.chat_id, media.message_id)
+            await conv.deliver(
+                Reply(text=formatting.unavailable_text(limit=self.limit), reply_to=reply_to)
+            )
+            return None
+
+    async def answer(
+        self,
+        check_id: str,
+        *,
+        policy: ChatPolicy,
+        reply_to: Mapping[str, Any],
+        deliverer: Deliverer,
+    ) -> Reply:
+        """Wait for a queued check and deliver its verdict (or a "still working" note)."""
+        self.in_flight.add(check_id)
+        try:
+            outcome = await self.queue.wait(check_id, timeout=self.wait_timeout)
+            if outcome is None:
+                note = Reply(
+                    text=formatting.pending_text(check_id, limit=self.limit),
+                    reply_to=reply_to,
+                    check_id=check_id,
+                    final=False,
+                )
+                await deliverer.deliver(note)
+                return note
+            reply = self.reply_for(outcome, policy=policy, reply_to=reply_to)
+            await deliverer.deliver(reply)
+            self.remember(check_id)
+            await self.store.mark_replied(check_id=check_id)
+            return reply
+        finally:
+            self.in_flight.discard(check_id)

@@ -1,0 +1,148 @@
+"""What the bot core needs from the queue and the store, as protocols.
+
+The core is written against these, so it is tested with plain objects and does
+not care how checks are queued or stored. :mod:`bots.core.services` implements
+them with the real queue client and database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+from bots.core.media import InboundMedia, Request
+
+FakeAction = Literal["reply", "react", "delete_and_report"]
+ACTIONS: tuple[FakeAction, ...] = ("reply", "react", "delete_and_report")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChatPolicy:
+    """A chat's settings, as the flow uses them.
+
+    Attributes:
+        auto_check: Check every image and video posted (commands work regardless).
+        fake_threshold: A fake probability at or above this is ``fake``; ``None``: the model's.
+        real_threshold: At or below this is ``real``; ``None``: the model's.
+        action: What happens on a fake verdict of an automatic check: ``reply`` with
+            the verdict, ``react`` quietly with an emoji, or ``delete_and_report``
+            (delete the message and tell the moderators).
+        mod_channel_id: Where ``delete_and_report`` reports; ``None``: the chat itself.
+        retention_days: How long checks of this chat are kept.
+    """
+
+    auto_check: bool = True
+    fake_threshold: float | None = None
+    real_threshold: float | None = None
+    action: FakeAction = "reply"
+    mod_channel_id: str | None = None
+    retention_days: int | None = None
+
+
+class CheckOutcome(Protocol):
+    """A check as the queue reports it (``queue_worker.contracts.CheckResult`` has this shape)."""
+
+    @property
+    def check_id(self) -> str: ...
+    @property
+    def status(self) -> str: ...  # queued, running, done, failed
+    @property
+    def label(self) -> str | None: ...
+    @property
+    def fake_probability(self) -> float | None: ...
+    @property
+    def faces(self) -> int | None: ...
+    @property
+    def frames(self) -> int | None: ...
+    @property
+    def model(self) -> str | None: ...
+    @property
+    def reason(self) -> str | None: ...
+    @property
+    def reason_code(self) -> str | None: ...
+    @property
+    def deduplicated(self) -> bool: ...
+
+
+class CheckQueue(Protocol):
+    """Submits media for checking and waits for the outcome."""
+
+    async def submit(
+        self,
+        data: bytes,
+        *,
+        media: InboundMedia,
+        request: Request,
+        reply_to: Mapping[str, Any] | None,
+    ) -> str:
+        """Queue the bytes; returns the check id. Raises ``QueueUnavailable``."""
+        ...
+
+    async def wait(self, check_id: str, *, timeout: float) -> CheckOutcome | None:
+        """The finished check, or ``None`` when it is not done within ``timeout`` seconds."""
+        ...
+
+    async def get(self, check_id: str) -> CheckOutcome | None:
+        """The check as it is now, or ``None`` for an unknown id."""
+        ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class PendingReply:
+    """A check whose verdict has not been delivered to the chat yet."""
+
+    check_id: str
+    chat_id: str
+    reply_to: Mapping[str, Any]
+    finished: bool
+
+
+class ChatStore(Protocol):
+    """Chat settings and the delivery bookkeeping that makes restarts lose nothing."""
+
+    async def policy(self, *, platform: str, chat_id: str) -> ChatPolicy:
+        """The chat's settings (defaults for a chat never configured)."""
+        ...
+
+    async def mark_replied(self, *, check_id: str) -> None:
+        """Record that the verdict reached the chat."""
+        ...
+
+    async def pending(self, *, platform: str) -> Sequence[PendingReply]:
+        """Checks of this platform whose verdict has not been delivered."""
+        ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuditQuery:
+    """Filters of an audit request, shared by ``/audit`` on every platform.
+
+    Attributes:
+        label: Only checks with this verdict label.
+        author: Only media posted by this user: an id, or a ``@name`` to match the
+            display name.
+        since: Only checks created after this time.
+        limit: How many of the most recent checks.
+    """
+
+    label: str | None = None
+    author: str | None = None
+    since: datetime | None = None
+    limit: int = 10
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuditEntry:
+    """One row of an audit answer."""
+
+    check_id: str
+    created_at: datetime
+    author_name: str | None
+    author_id: str | None
+    media_kind: str | None
+    status: str
+    label: str | None
+    fake_probability: float | None
+    review: str | None = None  # the latest moderator decision, if any

@@ -1,0 +1,134 @@
+"""Plain stand-ins for the queue, the store and a platform conversation, for core unit tests."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from bots.core.errors import QueueUnavailable
+from bots.core.flow import Mode, Reply
+from bots.core.media import InboundMedia, Request
+from bots.core.ports import ChatPolicy, PendingReply
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A finished check, shaped like ``queue_worker.contracts.CheckResult``."""
+
+    check_id: str
+    status: str = "done"
+    label: str | None = "real"
+    fake_probability: float | None = 0.1
+    faces: int | None = 1
+    frames: int | None = 16
+    model: str | None = "test-model"
+    reason: str | None = None
+    reason_code: str | None = None
+    deduplicated: bool = False
+
+
+@dataclass
+class FakeQueue:
+    """Records submissions; ``results`` says what each check ends as (``None``: never finishes)."""
+
+    results: dict[str, Outcome | None] = field(default_factory=dict)
+    next_outcome: Outcome | None = None
+    submitted: list[tuple[bytes, InboundMedia, Request, Mapping[str, Any] | None]] = field(
+        default_factory=list
+    )
+    down: bool = False
+
+    async def submit(
+        self,
+        data: bytes,
+        *,
+        media: InboundMedia,
+        request: Request,
+        reply_to: Mapping[str, Any] | None,
+    ) -> str:
+        if self.down:
+            raise QueueUnavailable("redis is down")
+        check_id = str(len(self.submitted) + 1)
+        self.submitted.append((data, media, request, reply_to))
+        if self.next_outcome is not None:
+            self.results[check_id] = replace(self.next_outcome, check_id=check_id)
+        else:
+            self.results.setdefault(check_id, None)
+        return check_id
+
+    async def wait(self, check_id: str, *, timeout: float) -> Outcome | None:
+        return self.results.get(check_id)
+
+    async def get(self, check_id: str) -> Outcome | None:
+        return self.results.get(check_id)
+
+
+@dataclass
+class FakeStore:
+    """Chat policies and delivery bookkeeping in dicts."""
+
+    policies: dict[str, ChatPolicy] = field(default_factory=dict)
+    replied: list[str] = field(default_factory=list)
+    pending_replies: list[PendingReply] = field(default_factory=list)
+
+    async def policy(self, *, platform: str, chat_id: str) -> ChatPolicy:
+        return self.policies.get(chat_id, ChatPolicy())
+
+    async def mark_replied(self, *, check_id: str) -> None:
+        self.replied.append(check_id)
+        self.pending_replies = [p for p in self.pending_replies if p.check_id != check_id]
+
+    async def pending(self, *, platform: str) -> Sequence[PendingReply]:
+        return list(self.pending_replies)
+
+
+@dataclass
+class FakeConversation:
+    """Records what the flow asked the platform to post."""
+
+    events: list[tuple[str, Any]] = field(default_factory=list)
+    fail_delivery: Exception | None = None
+
+    async def refuse(self, text: str) -> None:
+        self.events.append(("refuse", text))
+
+    async def working(self, *, mode: Mode) -> Mapping[str, Any]:
+        self.events.append(("working", mode))
+        return {"status_message_id": "900"} if mode == "reply" else {}
+
+    async def deliver(self, reply: Reply) -> None:
+        if self.fail_delivery is not None:
+            raise self.fail_delivery
+        self.events.append(("deliver", reply))
+
+
+def media(
+    *,
+    size: int | None = 1000,
+    mime_type: str | None = "image/jpeg",
+    kind: str = "photo",
+    data: bytes = b"\xff\xd8 jpeg bytes",
+    chat_id: str = "-100",
+    fetched: list[int] | None = None,
+) -> InboundMedia:
+    """An inbound media item whose ``fetch`` counts its calls in ``fetched``."""
+    calls = fetched if fetched is not None else []
+
+    async def fetch() -> bytes:
+        calls.append(1)
+        return data
+
+    return InboundMedia(
+        platform="telegram",
+        chat_id=chat_id,
+        chat_title="Test group",
+        message_id="42",
+        author_id="7",
+        author_name="Alice",
+        kind=kind,
+        file_name=None,
+        mime_type=mime_type,
+        size=size,
+        fetch=fetch,
+    )

@@ -39,6 +39,14 @@ class Settings(BaseSettings):
     discord_token: SecretStr | None = Field(default=None, validation_alias=_env("DISCORD_TOKEN"))
     telegram_token: SecretStr | None = Field(default=None, validation_alias=_env("TELEGRAM_TOKEN"))
     telegram_api_base: str | None = Field(default=None, validation_alias=_env("TELEGRAM_API_BASE"))
+    # Whether TELEGRAM_API_BASE is a local Bot API server (no 20 MB download limit) rather
+    # than a proxy of the public API. Unset: yes whenever TELEGRAM_API_BASE is set.
+    telegram_local_server: bool | None = Field(
+        default=None, validation_alias=_env("TELEGRAM_LOCAL_SERVER")
+    )
+    telegram_webhook_secret: SecretStr | None = Field(
+        default=None, validation_alias=_env("TELEGRAM_WEBHOOK_SECRET")
+    )
     discord_api_base: str | None = Field(default=None, validation_alias=_env("DISCORD_API_BASE"))
     discord_gateway_url: str | None = Field(
         default=None, validation_alias=_env("DISCORD_GATEWAY_URL")

@@ -27,3 +27,9 @@ class BadArguments(BotError):
     """A command's arguments could not be understood; the message says how to write them."""
 
     code = "bad_arguments"
+
+
+class UnknownCheck(BotError):
+    """No check with that id in this chat (it may exist elsewhere: that is not told)."""
+
+    code = "unknown_check"

@@ -12,6 +12,7 @@ pending in the store and :mod:`bots.core.recovery` answers it later.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -136,6 +137,12 @@ class CheckFlow:
     # just before it was answered must not answer it twice.
     answered: dict[str, None] = field(default_factory=dict)
 
+    _closing: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+
+    def close(self) -> None:
+        """Stop waiting for verdicts: the bot is shutting down, recovery answers them later."""
+        self._closing.set()
+
     def was_answered(self, check_id: str) -> bool:
         """Whether this process is answering, or lately answered, the check."""
         return check_id in self.in_flight or check_id in self.answered
@@ -249,6 +256,10 @@ class CheckFlow:
                 Reply(text=formatting.fetch_failed_text(limit=self.limit), reply_to=reply_to)
             )
             return None
+        if not data:
+            text = formatting.clip("🚫 Can't check this file: it is empty.", self.limit)
+            await conv.deliver(Reply(text=text, reply_to=reply_to))
+            return None
         if len(data) > self.max_bytes:
             # The platform under-declared the size (or declared none).
             text = formatting.too_large_text(
@@ -276,7 +287,15 @@ class CheckFlow:
         """Wait for a queued check and deliver its verdict (or a "still working" note)."""
         self.in_flight.add(check_id)
         try:
-            outcome = await self.queue.wait(check_id, timeout=self.wait_timeout)
+            waiting = asyncio.ensure_future(self.queue.wait(check_id, timeout=self.wait_timeout))
+            closing = asyncio.ensure_future(self._closing.wait())
+            await asyncio.wait((waiting, closing), return_when=asyncio.FIRST_COMPLETED)
+            closing.cancel()
+            if not waiting.done():
+                # Shutting down: the check stays pending and the next start answers it.
+                waiting.cancel()
+                return Reply(text="", reply_to=reply_to, check_id=check_id, final=False)
+            outcome = waiting.result()
             if outcome is None:
                 note = Reply(
                     text=formatting.pending_text(check_id, limit=self.limit),

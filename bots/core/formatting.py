@@ -80,7 +80,7 @@ def _details(outcome: CheckOutcome) -> str:
     parts = []
     if outcome.faces:
         parts.append(_plural(outcome.faces, "face"))
-    if outcome.frames:
+    if outcome.frames and outcome.frames > 1:  # a still image is one frame: not worth saying
         parts.append(f"{_plural(outcome.frames, 'frame')} checked")
     parts.append(f"check {outcome.check_id}")
     return " · ".join(parts)

@@ -66,6 +66,27 @@ class CheckOutcome(Protocol):
     def deduplicated(self) -> bool: ...
 
 
+@dataclass(frozen=True, kw_only=True)
+class Outcome:
+    """A plain :class:`CheckOutcome`: what :mod:`bots.core.services` hands the core."""
+
+    check_id: str
+    status: str
+    label: str | None = None
+    fake_probability: float | None = None
+    faces: int | None = None
+    frames: int | None = None
+    model: str | None = None
+    reason: str | None = None
+    reason_code: str | None = None
+    deduplicated: bool = False
+
+    @property
+    def finished(self) -> bool:
+        """Whether the check is done or failed."""
+        return self.status in ("done", "failed")
+
+
 class CheckQueue(Protocol):
     """Submits media for checking and waits for the outcome."""
 
@@ -146,3 +167,45 @@ class AuditEntry:
     label: str | None
     fake_probability: float | None
     review: str | None = None  # the latest moderator decision, if any
+
+
+class ModerationStore(Protocol):
+    """What the moderators' commands read and write."""
+
+    async def audit(
+        self, *, platform: str, chat_id: str, query: AuditQuery
+    ) -> tuple[list[AuditEntry], dict[str, int]]:
+        """The chat's most recent checks matching ``query``, newest first, and counts per label."""
+        ...
+
+    async def audit_csv(self, *, platform: str, chat_id: str, query: AuditQuery) -> bytes:
+        """The same checks as a CSV file (UTF-8)."""
+        ...
+
+    async def update_policy(
+        self, *, platform: str, chat_id: str, changes: Mapping[str, Any], updated_by: str
+    ) -> ChatPolicy:
+        """Apply ``changes`` (``ChatPolicy`` field names) and return the new settings."""
+        ...
+
+    async def add_review(
+        self,
+        *,
+        platform: str,
+        chat_id: str,
+        check_id: str,
+        moderator_id: str,
+        moderator_name: str | None,
+        decision: str,
+        note: str | None,
+    ) -> None:
+        """Store a moderator's override. Raises ``UnknownCheck`` for a check of another chat."""
+        ...
+
+
+class Backend(CheckQueue, ChatStore, ModerationStore, Protocol):
+    """Everything a bot needs from the service, in one object it closes on shutdown."""
+
+    async def close(self) -> None:
+        """Release connections."""
+        ...

@@ -9,8 +9,9 @@ outlived the bot's wait) and answers them where the original reply would have go
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bots.core.errors import BotError
 from bots.core.flow import CheckFlow, Deliverer
@@ -35,6 +36,7 @@ class Recovery:
 
     flow: CheckFlow
     deliverer: Deliverer
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
     async def sweep(self) -> int:
         """Answer every finished, unanswered check not being waited on now.
@@ -69,11 +71,16 @@ class Recovery:
         return delivered
 
     async def run(self, interval: float = 30.0) -> None:
-        """Sweep now, then every ``interval`` seconds, until cancelled."""
-        while True:
+        """Sweep now, then every ``interval`` seconds, until :meth:`stop`."""
+        while not self._stopping.is_set():
             try:
                 await self.sweep()
             except Exception:
                 # The store may be briefly unreachable; the next sweep tries again.
                 log.exception("recovery sweep failed")
-            await asyncio.sleep(interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), interval)
+
+    def stop(self) -> None:
+        """Finish the sweep under way (a delivered verdict gets marked), then end :meth:`run`."""
+        self._stopping.set()

@@ -156,3 +156,23 @@ async def test_failed_delivery_is_not_marked_replied() -> None:
     with pytest.raises(RuntimeError):
         await flow.run(media(), request=Request(), conversation=conv)
     assert store.replied == [] and flow.in_flight == set()
+
+
+async def test_closing_the_flow_leaves_waiting_checks_to_recovery() -> None:
+    import asyncio
+
+    class SlowQueue(FakeQueue):
+        async def wait(self, check_id: str, *, timeout: float) -> Outcome | None:
+            await asyncio.sleep(timeout)
+            return None
+
+    store, conv = FakeStore(), FakeConversation()
+    flow = make_flow(SlowQueue(), store, wait_timeout=3600)
+    task = asyncio.create_task(flow.run(media(), request=Request(), conversation=conv))
+    while not flow.in_flight:
+        await asyncio.sleep(0.01)
+    flow.close()
+    reply = await asyncio.wait_for(task, 10)
+    assert reply is not None and not reply.final
+    assert [e[0] for e in conv.events] == ["working"]  # nothing posted: the next start answers
+    assert store.replied == [] and flow.in_flight == set()

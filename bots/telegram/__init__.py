@@ -1,0 +1,1 @@
+"""The Telegram bot, on python-telegram-bot 22: handlers, replies and the application."""

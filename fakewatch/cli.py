@@ -22,6 +22,8 @@ COMMANDS = (
     "fakewatch.commands.check",
     "fakewatch.commands.demo",
     "fakewatch.commands.telegram",
+    "fakewatch.commands.train",
+    "fakewatch.commands.evaluate",
 )
 
 

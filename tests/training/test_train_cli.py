@@ -1,0 +1,103 @@
+"""prepare -> fit -> eval on a tiny generated corpus, through the command line (in process)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from fakewatch.cli import main
+from inference.weights import load_weights
+from training.faceset import load_faceset
+
+
+@pytest.fixture(scope="module")
+def prepared(tiny_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("faceset")
+    code = main(
+        ["train", "prepare", str(tiny_corpus), "--out", str(out), "--val-fraction", "0.5",
+         "--video-frames", "6", "--device", "cpu"]
+    )  # fmt: skip
+    assert code == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def trained(prepared: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("run")
+    args = ["train", "fit", str(prepared), "--out", str(out), "--name", "tiny", "--batch", "8",
+            "--lstm-hidden", "32", "--seq-len", "3", "--samples-per-epoch", "6",
+            "--threads", "1", "--device", "cpu"]  # fmt: skip
+    assert main([*args, "--epochs", "1"]) == 0
+    assert main([*args, "--epochs", "2", "--resume"]) == 0  # one more epoch, resumed
+    return out
+
+
+def test_prepare_keeps_faces_with_landmarks_and_splits(prepared: Path) -> None:
+    faces = load_faceset(prepared)
+    counts = faces.summary()
+    assert counts.get("train_real", 0) + counts.get("val_real", 0) == 9  # 8 photos + 1 track
+    assert counts.get("train_fake", 0) + counts.get("val_fake", 0) == 3
+    assert counts.get("val_real", 0) >= 1 and counts.get("train_real", 0) >= 1
+    video = [s for s in faces.sequences if s.kind == "video"]
+    assert len(video) == 1 and video[0].length >= 4
+    for s in faces.sequences:
+        assert s.source in {"images/astronaut", "images/composites", "videos/generated"}
+        crop = faces.crop(s.frames[0])
+        assert crop.shape == (128, 128, 3)
+        (lx, ly), (rx, _) = s.frames[0].landmarks[:2]
+        assert 20 < lx < rx < 108 and 20 < ly < 100  # both eyes inside the crop, left of right
+    assert faces.info["skipped"].get("no_face") == 1  # the coffee cup
+
+
+def test_fit_writes_weights_log_plot_and_resumes(trained: Path) -> None:
+    with (trained / "history.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert [r["epoch"] for r in rows] == ["1", "2"]
+    assert all(r["train_loss"] and r["val_auc"] for r in rows)
+    assert (trained / "history.png").stat().st_size > 1000
+    weights = load_weights(trained / "tiny.json")
+    m = weights.manifest
+    assert m.trained and m.name == "tiny"
+    assert m.architecture.lstm_hidden == 32 and not m.architecture.legacy
+    assert m.preprocessing.channel_order == "rgb" and m.preprocessing.input_size == 112
+    assert m.preprocessing.margin == 0.3 and m.preprocessing.square
+    assert 0.0 <= m.thresholds.real <= m.thresholds.fake <= 1.0
+    assert m.provenance["epochs_run"] == 2
+    # fp16 storage
+    import torch
+
+    state = torch.load(trained / "tiny.pt", map_location="cpu", weights_only=True)
+    assert {v.dtype for v in state.values() if v.is_floating_point()} == {torch.float16}
+
+
+def test_eval_json_counts_and_roc(
+    tiny_corpus: Path, trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    roc_png = tmp_path / "roc.png"
+    code = main(
+        ["eval", str(tiny_corpus), "--weights", str(trained / "tiny.json"), "--json",
+         "--roc", str(roc_png), "--frames", "4", "--device", "cpu"]
+    )  # fmt: skip
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["n_real"] == 10 and report["n_fake"] == 3
+    assert report["n_unjudged"] == 1 and report["unjudged"] == {"no_face": 1}
+    assert 0.0 <= report["auc"] <= 1.0
+    assert set(report["by_kind"]) == {"image", "video"}
+    assert report["by_source"]["images/composites"]["n_fake"] == 3
+    assert report["model"].startswith("tiny@")
+    assert roc_png.stat().st_size > 1000
+    assert len(report["items"]) == 13
+
+
+def test_eval_text_report_with_random_weights(
+    tiny_corpus: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["eval", str(tiny_corpus), "--weights", "random", "--frames", "4", "--limit", "1"])
+    assert code == 0
+    out = capsys.readouterr()
+    assert "UNTRAINED" in out.out and "ALL" in out.out and "images/composites" in out.out
+    assert "/4 files" in out.err  # progress on stderr

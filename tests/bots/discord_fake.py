@@ -28,6 +28,7 @@ from aiohttp import WSMsgType, web
 
 from tests.bots import discord_payloads as p
 from tests.bots.discord_rest import RestHandlers
+from tests.bots.discord_world import World
 
 Payload = dict[str, Any]
 API_PREFIX = "/api/v10"
@@ -61,7 +62,7 @@ class Received:
         return text
 
 
-class FakeDiscord:
+class FakeDiscord(World):
     """One fake Discord with one guild; use as ``async with FakeDiscord() as discord:``.
 
     Args:
@@ -72,6 +73,7 @@ class FakeDiscord:
     """
 
     def __init__(self, *, token: str = "fake-bot-token", message_content_enabled: bool = True):
+        super().__init__(message_content_enabled=message_content_enabled)
         self.token = token
         self.log: list[Received] = []
         self.downloads: Counter[str] = Counter()
@@ -87,67 +89,7 @@ class FakeDiscord:
         self._session_id = "session-" + p.snowflake()
         self._runner: web.AppRunner | None = None
         self._port = 0
-        self._build_world(message_content_enabled)
         self.rest = RestHandlers(self)
-
-    # --- the world -------------------------------------------------------------------------
-
-    def _build_world(self, message_content_enabled: bool) -> None:
-        self.guild_id = p.snowflake()
-        self.application_id = p.snowflake()
-        flags = p.GATEWAY_MESSAGE_CONTENT if message_content_enabled else 0
-        self.bot_user = p.user(self.application_id, "fakewatch", bot=True)
-        self.users = {
-            name: p.user(p.snowflake(), name) for name in ("owner", "moderator", "member")
-        }
-        self.application = {
-            "id": self.application_id,
-            "name": "FakeWatch",
-            "icon": None,
-            "description": "Deepfake moderation",
-            "summary": "",
-            "rpc_origins": [],
-            "bot_public": True,
-            "bot_require_code_grant": False,
-            "owner": self.users["owner"],
-            "team": None,
-            "verify_key": "0" * 64,
-            "flags": flags,
-            "interactions_endpoint_url": None,
-            "bot": self.bot_user,
-        }
-        mod_role, bot_role = p.snowflake(), p.snowflake()
-        bot_perms = p.EVERYONE_PERMISSIONS | p.MANAGE_MESSAGES
-        self.roles = [
-            p.role(self.guild_id, "@everyone", permissions=p.EVERYONE_PERMISSIONS, position=0),
-            p.role(mod_role, "Moderators", permissions=p.MANAGE_MESSAGES, position=1),
-            p.role(bot_role, "FakeWatch", permissions=bot_perms, position=2, managed=True),
-        ]
-        self.channels = {
-            name: p.text_channel(p.snowflake(), self.guild_id, name, position=i)
-            for i, name in enumerate(("general", "media", "mod-log"))
-        }
-        role_of = {"owner": [], "moderator": [mod_role], "member": []}
-        self.members = {name: p.member(self.users[name], roles=role_of[name]) for name in role_of}
-        self.members["bot"] = p.member(self.bot_user, roles=[bot_role])
-        self.permissions = {
-            "owner": p.ALL_PERMISSIONS,
-            "moderator": p.EVERYONE_PERMISSIONS | p.MANAGE_MESSAGES,
-            "member": p.EVERYONE_PERMISSIONS,
-            "bot": bot_perms,
-        }
-        self.guild = p.guild(
-            self.guild_id,
-            "Fake Guild",
-            owner_id=self.users["owner"]["id"],
-            roles=self.roles,
-            channels=list(self.channels.values()),
-            members=list(self.members.values()),
-        )
-
-    def channel_id(self, name: str) -> str:
-        """The id of channel ``#name``."""
-        return str(self.channels[name]["id"])
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -461,6 +403,7 @@ class FakeDiscord:
         self.rest.interactions[payload["token"]] = {
             "id": payload["id"],
             "channel_id": payload["channel_id"],
+            "user": self.users[user],
             "original": None,
         }
         note = f"interaction {payload['id']} {note} by {user} in #{channel}"

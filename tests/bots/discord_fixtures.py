@@ -1,4 +1,4 @@
-"""Fixtures for the Discord tests: the fake Discord and discord.py pointed at it.
+"""The fake Discord fixture: discord.py pointed at a fake Discord for one test.
 
 Test modules import the fixtures they use by name (pytest finds fixtures imported into a module).
 """

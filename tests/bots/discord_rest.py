@@ -43,7 +43,7 @@ class RestHandlers:
 
     def __init__(self, fake: FakeDiscord):
         self.fake = fake
-        # token -> {"id", "channel_id", "original" (the response message, None until answered)}
+        # token -> {"id", "channel_id", "user", "original" (the response, None until answered)}
         self.interactions: dict[str, Payload] = {}
         app = r"(?P<app>\d+)"
         channel = r"/channels/(?P<channel>\d+)"
@@ -267,7 +267,12 @@ class RestHandlers:
         flags = int(data.get("flags") or 0) | (LOADING if kind == 5 else 0)
         channel_id = self._interaction_channel(match["token"])
         original = self._bot_message(channel_id, {**data, "flags": flags}, files)
-        original["interaction_metadata"] = {"id": state["id"], "type": 2}
+        original["interaction_metadata"] = {
+            "id": state["id"],
+            "type": 2,
+            "user": state["user"],
+            "authorizing_integration_owners": {"0": self.fake.guild_id},
+        }
         state["original"] = original
         return reply_json(
             {

@@ -70,7 +70,7 @@ class TelegramReplies:
             await self.bot.set_message_reaction(
                 chat_id=reply_to["chat_id"],
                 message_id=int(reply_to["message_id"]),
-                reaction=emoji,
+                reaction=[emoji] if emoji else [],  # an empty list removes ours
             )
         except BadRequest as e:
             # Reactions can be switched off in a chat; the check itself still counts.

@@ -48,3 +48,16 @@ async def test_a_chat_that_is_gone_is_given_up_other_failures_retry() -> None:
     down = FakeConversation(fail_delivery=RuntimeError("network"))
     assert await Recovery(flow=flow, deliverer=down).sweep() == 0
     assert store.replied == []
+
+
+async def test_run_sweeps_until_stopped() -> None:
+    import asyncio
+
+    flow, store, _ = setup("1")
+    recovery = Recovery(flow=flow, deliverer=FakeConversation())
+    task = asyncio.create_task(recovery.run(interval=3600))
+    while not store.replied:
+        await asyncio.sleep(0.01)
+    recovery.stop()
+    await asyncio.wait_for(task, 10)
+    assert store.replied == ["1"]

@@ -1,11 +1,9 @@
 """``fakewatch train fit``: train the ResNeXt-LSTM on real faces and their self-blends.
 
-Each epoch takes every labelled entry, each video track ``video_repeat`` times (a
-different random window each time) and fills up to ``samples_per_epoch`` with real
-photos, cycling through all of them over the epochs. After each epoch the model is
-scored on the val split, ``last.ckpt`` is written (resume from it with ``--resume``)
-and the best epoch by val AUC is kept. At the end the best weights are calibrated
-on the val split and written with their manifest.
+The recipe (configuration, epoch make-up, schedule) is in :mod:`training.recipe`.
+After each epoch the model is scored on the val split, ``last.ckpt`` is written
+(resume from it with ``--resume``) and the best epoch by val AUC is kept. At the
+end the best weights are calibrated on the val split and written with their manifest.
 """
 
 from __future__ import annotations
@@ -13,11 +11,10 @@ from __future__ import annotations
 import csv
 import json
 import logging
-import math
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +22,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from inference.model import ModelConfig, Preprocessing, ResNeXtLSTM, build_model
+from inference.model import ResNeXtLSTM, build_model
 from inference.weights import Manifest, Thresholds, save_weights
-from training.dataset import Entry, FaceSamples, LengthBatches, collate, entries_for
+from training.dataset import FaceSamples, LengthBatches, collate, entries_for
 from training.faceset import FaceSet, load_faceset, merge_counts
 from training.metrics import calibrate
 from training.plots import training_curve
+from training.recipe import FitConfig, epoch_entries, lr_factor, model_config, preprocessing
 from training.validate import ValScores, validate
 
 log = logging.getLogger(__name__)
@@ -52,90 +50,6 @@ FIELDS = (
     "seconds",
     "samples",
 )
-
-
-@dataclass(frozen=True)
-class FitConfig:
-    """Everything that decides a training run (recorded in the manifest)."""
-
-    epochs: int = 6
-    seed: int = 0
-    layers: tuple[int, int, int, int] = (1, 1, 1, 1)
-    groups: int = 32
-    width_per_group: int = 4
-    lstm_hidden: int = 256
-    dropout: float = 0.4
-    batch: int = 32  # crops per batch
-    lr: float = 1e-3
-    weight_decay: float = 0.05
-    warmup_steps: int = 100
-    seq_len: int = 4  # frames per training video sequence
-    frame_loss: float = 0.5  # weight of the per-frame head's loss
-    samples_per_epoch: int | None = None  # entries; None: every entry once
-    video_repeat: int = 4
-    max_val: int | None = 600  # val real sequences kept (each also gives a self-blend)
-    model_margin: float = 0.3  # the pipeline's margin for these weights
-    input_size: int = 112
-    threads: int | None = None
-    max_minutes: float | None = None
-    name: str = "fakewatch-sbi"
-
-
-def model_config(config: FitConfig) -> ModelConfig:
-    """The architecture trained."""
-    return ModelConfig(
-        legacy=False,
-        layers=config.layers,
-        groups=config.groups,
-        width_per_group=config.width_per_group,
-        lstm_hidden=config.lstm_hidden,
-        dropout=config.dropout,
-    )
-
-
-def preprocessing(config: FitConfig, faces: FaceSet) -> Preprocessing:
-    """What the pipeline must do to match training (stored in the manifest)."""
-    g = faces.geometry
-    return Preprocessing(
-        input_size=config.input_size,
-        channel_order="rgb",
-        margin=config.model_margin,
-        square=True,
-        sequence_length=16,
-        extra={
-            "training_crops": (
-                f"stored at {g.size} px with margin {g.margin}; the margin-{config.model_margin} "
-                "region cut with random scale 0.92-1.08 and shift +-4%"
-            )
-        },
-    )
-
-
-def epoch_entries(
-    train: list[Entry], config: FitConfig, epoch: int, rng: np.random.Generator
-) -> list[Entry]:
-    """The entries of one epoch (see the module docstring)."""
-    fixed = [e for e in train if e.sequence.labelled]
-    videos = [e for e in train if not e.sequence.labelled and e.sequence.kind == "video"]
-    photos = [e for e in train if not e.sequence.labelled and e.sequence.kind != "video"]
-    chosen = fixed + videos * config.video_repeat
-    room = len(photos) if config.samples_per_epoch is None else config.samples_per_epoch
-    room = max(0, min(len(photos), room - len(chosen)))
-    if room and photos:
-        # A fixed permutation walked epoch after epoch: every photo before any repeats.
-        order = np.random.default_rng([config.seed, 99]).permutation(len(photos))
-        start = (epoch * room) % len(photos)
-        take = [(start + i) % len(photos) for i in range(room)]
-        chosen += [photos[order[i]] for i in take]
-    return [chosen[i] for i in rng.permutation(len(chosen))]
-
-
-def lr_factor(step: int, total: int, warmup: int) -> float:
-    """Linear warm-up, then cosine decay to 2% of the peak."""
-    if step < warmup:
-        return (step + 1) / warmup
-    progress = min(1.0, (step - warmup) / max(1, total - warmup))
-    return 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * progress))
 
 
 def _loss(model: ResNeXtLSTM, x: torch.Tensor, y: torch.Tensor, config: FitConfig) -> Any:

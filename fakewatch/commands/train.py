@@ -115,7 +115,8 @@ def _layers(text: str) -> tuple[int, int, int, int]:
 
 def run_fit(args: argparse.Namespace, settings: Settings) -> int:
     """Train, then write weights and manifest into ``--out``."""
-    from training.fit import FitConfig, fit
+    from training.fit import fit
+    from training.recipe import FitConfig
 
     config = FitConfig(
         epochs=args.epochs,

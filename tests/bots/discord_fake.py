@@ -80,6 +80,7 @@ class FakeDiscord(World):
         self.messages: dict[str, Payload] = {}
         self.commands: dict[str | None, list[Payload]] = {}  # guild id (None: global) -> synced
         self.uploads: dict[str, tuple[bytes, str]] = {}  # attachment id -> data, content type
+        self.dm_channels: dict[str, Payload] = {}  # user id -> the bot's DM channel with them
         self.identify: Payload | None = None
         self.connected = asyncio.Event()
         self._changed = asyncio.Event()
@@ -361,10 +362,12 @@ class FakeDiscord(World):
         channel: str = "general",
         options: list[Payload] | None = None,
         attachments: list[Payload] | None = None,
+        channels: list[str] | None = None,
     ) -> Payload:
         """``user`` runs ``/name`` (``"group sub"`` for a subcommand); returns the interaction.
 
-        ``attachments`` go to ``data.resolved.attachments``, referenced by attachment options.
+        ``attachments`` (payloads) and ``channels`` (names) go to ``data.resolved``, where
+        attachment and channel options find them by id.
         """
         top, *subs = name.split()
         options = list(options or [])
@@ -373,8 +376,16 @@ class FakeDiscord(World):
             options = [{"type": kind, "name": sub, "options": options}]
         data: Payload = {"id": self._command_id(top, 1), "name": top, "type": 1, "options": options}
         data["guild_id"] = self.guild_id
+        resolved: Payload = {}
         if attachments:
-            data["resolved"] = {"attachments": {a["id"]: a for a in attachments}}
+            resolved["attachments"] = {a["id"]: a for a in attachments}
+        if channels:
+            resolved["channels"] = {
+                self.channel_id(c): {**self.channels[c], "permissions": str(p.ALL_PERMISSIONS)}
+                for c in channels
+            }
+        if resolved:
+            data["resolved"] = resolved
         return await self._interact(data, user=user, channel=channel, note=f"/{name}")
 
     async def message_command(

@@ -77,6 +77,8 @@ class RestHandlers:
                 ("PUT", message + r"/reactions/(?P<emoji>[^/]+)/@me", self.no_content),
                 ("DELETE", message + r"/reactions/(?P<emoji>[^/]+)/@me", self.no_content),
                 ("GET", r"/guilds/(?P<guild>\d+)/members/(?P<user>\d+)", self.get_member),
+                ("GET", r"/users/(?P<user>\d+)", self.get_user),
+                ("POST", r"/users/@me/channels", self.open_dm),
                 ("POST", r"/interactions/(?P<id>\d+)/(?P<token>[^/]+)/callback", self.callback),
                 ("POST", hook, self.followup),
                 ("GET", hook + r"/messages/(?P<message>@original|\d+)", self.get_webhook_message),
@@ -159,6 +161,24 @@ class RestHandlers:
                 return reply_json(member)
         return error(404, 10007, "Unknown Member")
 
+    async def get_user(self, match: re.Match[str], body: Any, files: Files) -> web.Response:
+        for user in [*self.fake.users.values(), self.fake.bot_user]:
+            if user["id"] == match["user"]:
+                return reply_json(user)
+        return error(404, 10013, "Unknown User")
+
+    async def open_dm(self, match: re.Match[str], body: Any, files: Files) -> web.Response:
+        recipient = next(
+            (u for u in self.fake.users.values() if u["id"] == str(body.get("recipient_id"))), None
+        )
+        if recipient is None:
+            return error(400, 50033, "Invalid Recipients")
+        channel = self.fake.dm_channels.setdefault(
+            recipient["id"],
+            {"id": p.snowflake(), "type": 1, "recipients": [recipient], "last_message_id": None},
+        )
+        return reply_json(channel)
+
     # --- application commands --------------------------------------------------------------
 
     def _scope(self, match: re.Match[str]) -> str | None:
@@ -199,6 +219,7 @@ class RestHandlers:
         return out
 
     def _bot_message(self, channel_id: str, body: Payload, files: Files) -> Payload:
+        in_guild = channel_id in {c["id"] for c in self.fake.channels.values()}
         reference = body.get("message_reference")
         if reference is not None:
             reference = {
@@ -210,9 +231,9 @@ class RestHandlers:
         message = p.message(
             message_id=p.snowflake(),
             channel_id=channel_id,
-            guild_id=self.fake.guild_id,
+            guild_id=self.fake.guild_id if in_guild else None,
             author=self.fake.bot_user,
-            author_member=self.fake.members["bot"],
+            author_member=self.fake.members["bot"] if in_guild else None,
             content=body.get("content") or "",
             embeds=body.get("embeds") or [],
             attachments=self._attachments(files, channel_id),
@@ -223,7 +244,8 @@ class RestHandlers:
         return message
 
     async def create_message(self, match: re.Match[str], body: Any, files: Files) -> web.Response:
-        if match["channel"] not in {c["id"] for c in self.fake.channels.values()}:
+        known = {c["id"] for c in [*self.fake.channels.values(), *self.fake.dm_channels.values()]}
+        if match["channel"] not in known:
             return error(404, 10003, "Unknown Channel")
         return reply_json(self._bot_message(match["channel"], body or {}, files))
 

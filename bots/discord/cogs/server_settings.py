@@ -15,6 +15,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bots.core import formatting
+from bots.core.errors import BadArguments
 from bots.core.permissions import Action, refusal
 from bots.core.ports import ACTIONS
 from bots.discord.cogs.audit import scope_chat_id
@@ -90,12 +91,16 @@ class ServerSettings(
         if mod_channel is not None:
             changes["mod_channel_id"] = str(mod_channel.id)
         if changes:
-            policy = await self.bot.moderation.update_policy(
-                platform=PLATFORM,
-                chat_id=chat_id,
-                changes=changes,
-                updated_by=str(interaction.user.id),
-            )
+            try:
+                policy = await self.bot.moderation.update_policy(
+                    platform=PLATFORM,
+                    chat_id=chat_id,
+                    changes=changes,
+                    updated_by=str(interaction.user.id),
+                )
+            except BadArguments as e:
+                await send_ephemeral(interaction, f"❗ {e}")
+                return
         else:
             policy = await self.bot.store.policy(platform=PLATFORM, chat_id=chat_id)
         where = "this server" if scope == "server" else "this channel"

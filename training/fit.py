@@ -99,9 +99,9 @@ class Trainer:
         # Every epoch has the same make-up, so the first one tells the schedule's length.
         first = epoch_entries(self.train_entries, config, 0, np.random.default_rng(0))
         probe = FaceSamples(faces, first, self.prep, seq_len=config.seq_len, train=True)
-        self.total_steps = max(
-            1, config.epochs * len(LengthBatches(probe, config.batch, shuffle=False))
-        )
+        self.steps_per_epoch = max(1, len(LengthBatches(probe, config.batch, shuffle=False)))
+        self.planned_epochs = config.epochs
+        self.total_steps = config.epochs * self.steps_per_epoch
         self.step = 0
         self.epoch = 0
         self.best: float | None = None
@@ -121,6 +121,10 @@ class Trainer:
         self.step, self.epoch = int(state["step"]), int(state["epoch"])
         self.best, self.history = state["best"], list(state["history"])
         self.total_steps = int(state["total_steps"])
+        self.planned_epochs = int(state.get("planned_epochs", self.config.epochs))
+        if self.config.epochs > self.planned_epochs:  # asked for more epochs than planned
+            self.planned_epochs = self.config.epochs
+            self.total_steps = self.config.epochs * self.steps_per_epoch
         self.say(f"resumed after epoch {self.epoch} (step {self.step}, best {self.best})")
         return True
 
@@ -134,6 +138,7 @@ class Trainer:
             "best": self.best,
             "history": self.history,
             "total_steps": self.total_steps,
+            "planned_epochs": self.planned_epochs,
             "config": asdict(self.config),
         }
         _save(state, self.out / LAST)
@@ -196,7 +201,7 @@ class Trainer:
         """Epochs until done or out of time."""
         config = self.config
         started = time.monotonic()
-        while self.epoch < config.epochs:
+        while self.epoch < self.planned_epochs:
             epoch_start = time.monotonic()
             row = self.train_epoch()
             scores = validate(self.model, self.val, self.device, batch=config.batch * 2)
@@ -222,10 +227,22 @@ class Trainer:
                 + ", ".join(f"{k} {_fmt(row[k])}" for k in FIELDS[1:])
                 + (" (best)" if is_best else "")
             )
-            spent = time.monotonic() - started
-            if config.max_minutes is not None and spent + row["seconds"] > config.max_minutes * 60:
-                self.say(f"stopping: another epoch would pass --max-minutes {config.max_minutes}")
-                break
+            if config.max_minutes is not None:
+                self._fit_to_time(time.monotonic() - started, float(row["seconds"]))
+
+    def _fit_to_time(self, spent: float, epoch_seconds: float) -> None:
+        """Shorten the plan (and its cosine schedule) to the epochs that fit ``max_minutes``."""
+        assert self.config.max_minutes is not None
+        left = self.config.max_minutes * 60 - spent
+        fits = self.epoch + max(0, int(left // max(epoch_seconds, 1.0)))
+        if fits < self.planned_epochs:
+            self.planned_epochs = max(self.epoch, fits)
+            # The schedule ends with the last epoch that fits, so the run still anneals.
+            self.total_steps = max(self.step, self.planned_epochs * self.steps_per_epoch)
+            self.say(
+                f"--max-minutes {self.config.max_minutes}: planning {self.planned_epochs} "
+                f"epochs of ~{epoch_seconds / 60:.1f} min"
+            )
 
     def _write_history(self) -> None:
         with (self.out / HISTORY).open("w", newline="") as f:

@@ -27,6 +27,9 @@ def register(sub: Any) -> None:
     add_model_options(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--roc", type=Path, default=None, metavar="PNG", help="write ROC curves")
+    p.add_argument(
+        "--save", type=Path, default=None, metavar="JSON", help="also write the JSON report here"
+    )
     p.add_argument("--limit", type=int, default=None, help="files per label and source")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.set_defaults(handler=run)
@@ -55,6 +58,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
         roc_curves(report.curves(), args.roc, f"{report.model} on {args.root.name}")
         print(f"ROC curves written to {args.roc}", file=sys.stderr)
+    if args.save:
+        args.save.write_text(json.dumps(report.to_dict(), indent=1) + "\n")
     if args.json:
         print(json.dumps(report.to_dict()))
     else:

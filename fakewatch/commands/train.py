@@ -63,7 +63,9 @@ def register(sub: Any) -> None:
     fit.add_argument("--lr", type=float, default=1e-3)
     fit.add_argument("--seq-len", type=int, default=4, help="frames per video sequence")
     fit.add_argument("--samples-per-epoch", type=int, default=None, metavar="N")
-    fit.add_argument("--max-val", type=int, default=None, metavar="N", help="val sequences cap")
+    fit.add_argument(
+        "--max-val", type=int, default=600, metavar="N", help="unlabelled val reals kept"
+    )
     fit.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     fit.add_argument(
         "--max-minutes", type=float, default=None, help="stop after the epoch that passes this"

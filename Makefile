@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # torch first, pinned: a looser request on a machine without torch pulls a CUDA build.
 TORCH  := torch==2.13.0 torchvision==0.28.0
-EXTRAS := inference,dev,train,discord,telegram
+EXTRAS := inference,service,dev,train,discord,telegram
 
 .PHONY: setup run test test-all lint format clean
 

@@ -82,19 +82,6 @@ class Settings(BaseSettings):
     job_tries: int = Field(default=3, ge=1, le=20, validation_alias=_env("FAKEWATCH_JOB_TRIES"))
     worker_jobs: int = Field(default=1, ge=1, le=64, validation_alias=_env("FAKEWATCH_WORKER_JOBS"))
 
-    # Queue and worker. The queue name also namespaces the job ids, so two deployments
-    # (or two test runs) can share one Redis database.
-    queue_name: str = Field(
-        default="fakewatch:queue", min_length=1, validation_alias=_env("FAKEWATCH_QUEUE")
-    )
-    job_timeout_s: float = Field(
-        default=300.0, gt=0, validation_alias=_env("FAKEWATCH_JOB_TIMEOUT_S")
-    )
-    job_tries: int = Field(default=3, ge=1, le=20, validation_alias=_env("FAKEWATCH_JOB_TRIES"))
-    worker_jobs: int = Field(
-        default=1, ge=1, le=64, validation_alias=_env("FAKEWATCH_WORKER_JOBS")
-    )
-
     @field_validator("data_dir")
     @classmethod
     def _expand(cls, value: Path) -> Path:

@@ -82,6 +82,22 @@ class Settings(BaseSettings):
     job_tries: int = Field(default=3, ge=1, le=20, validation_alias=_env("FAKEWATCH_JOB_TRIES"))
     worker_jobs: int = Field(default=1, ge=1, le=64, validation_alias=_env("FAKEWATCH_WORKER_JOBS"))
 
+    # Dashboard and metrics. Without a secret the dashboard keeps a random one in the
+    # data directory; set it when several dashboard replicas serve one site.
+    dashboard_host: str = Field(
+        default="127.0.0.1", validation_alias=_env("FAKEWATCH_DASHBOARD_HOST")
+    )
+    dashboard_port: int = Field(
+        default=8080, ge=1, le=65535, validation_alias=_env("FAKEWATCH_DASHBOARD_PORT")
+    )
+    dashboard_secret: SecretStr | None = Field(
+        default=None, validation_alias=_env("FAKEWATCH_DASHBOARD_SECRET")
+    )
+    # The worker's Prometheus exporter port (unset: no exporter).
+    metrics_port: int | None = Field(
+        default=None, ge=1, le=65535, validation_alias=_env("FAKEWATCH_METRICS_PORT")
+    )
+
     @field_validator("data_dir")
     @classmethod
     def _expand(cls, value: Path) -> Path:

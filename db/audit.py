@@ -146,26 +146,32 @@ async def count_by_label(
     rows = await session.execute(
         select(Check.label, func.count()).where(and_(True, *conditions(f))).group_by(Check.label)
     )
-    counts = {(label or PENDING): int(n) for label, n in rows.tuples()}
+    counts = {(label or PENDING): int(n) for label, n in rows}
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 async def iter_checks(
     session: AsyncSession, *, filters: AuditFilter | None = None, batch: int = 500
 ) -> AsyncIterator[Check]:
-    """Every matching check, newest first, fetched in batches (for exports).
+    """Every matching check, newest first (the order of :func:`query_checks`), in batches.
 
-    Pages by id below the last one seen, so rows arriving meanwhile do not shift pages.
+    Pages by the last row seen rather than by offset, so rows arriving meanwhile do not
+    shift the pages.
     """
     f = filters or AuditFilter()
-    last_id: int | None = None
+    last: Check | None = None
     while True:
-        query = select(Check).where(and_(True, *conditions(f)))
-        if last_id is not None:
-            query = query.where(Check.id < last_id)
-        rows = list(await session.scalars(query.order_by(Check.id.desc()).limit(batch)))
+        query = select_checks(f)
+        if last is not None:
+            query = query.where(
+                or_(
+                    Check.created_at < last.created_at,
+                    and_(Check.created_at == last.created_at, Check.id < last.id),
+                )
+            )
+        rows = list(await session.scalars(query.limit(batch)))
         for row in rows:
             yield row
         if len(rows) < batch:
             return
-        last_id = rows[-1].id
+        last = rows[-1]

@@ -59,4 +59,4 @@ async def latest_decisions(session: AsyncSession, *, check_ids: list[int]) -> di
         .where(Review.check_id.in_(check_ids))
         .order_by(Review.check_id, Review.created_at, Review.id)
     )
-    return {check_id: decision for check_id, decision in rows.tuples()}
+    return {check_id: decision for check_id, decision in rows}

@@ -21,6 +21,11 @@ from fakewatch.settings import load_settings
 COMMANDS = (
     "fakewatch.commands.check",
     "fakewatch.commands.demo",
+    "fakewatch.commands.worker",
+    "fakewatch.commands.submit",
+    "fakewatch.commands.audit",
+    "fakewatch.commands.database",
+    "fakewatch.commands.redis_server",
     "fakewatch.commands.telegram",
     "fakewatch.commands.train",
     "fakewatch.commands.evaluate",

@@ -1,0 +1,185 @@
+"""The producer side: ``submit`` media for a check, ``wait`` for its verdict.
+
+Bots and ``fakewatch submit`` use this; it never imports ``inference``::
+
+    client = await QueueClient.connect(settings)
+    check_id = await client.submit(data, MediaContext(platform="telegram", chat_id="42"))
+    result = await client.wait(check_id, timeout=120)
+    await client.close()
+
+The check row is written first (``queued``), then the job is enqueued under the
+row's fixed job id, so it cannot be enqueued twice. Verdicts are read from the
+store, which is the source of truth: a verdict survives Redis and worker restarts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from types import TracebackType
+
+from arq.connections import ArqRedis, create_pool
+from redis.exceptions import RedisError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from db.checks import create_check, mark_failed, require_check
+from db.engine import create_engine, database_url, session_factory
+from db.errors import CheckNotFound
+from db.schema import upgrade_database_async
+from fakewatch.errors import EmptyMedia, TooManyBytes
+from fakewatch.settings import Settings
+from queue_worker.broker import redis_settings
+from queue_worker.contracts import ANALYZE, CheckResult, MediaContext, job_id
+from queue_worker.errors import CheckTimeout, QueueUnavailable
+from queue_worker.records import check_result
+
+__all__ = ["CheckNotFound", "CheckTimeout", "QueueClient", "QueueUnavailable"]
+
+log = logging.getLogger(__name__)
+
+# How often ``wait`` looks at the store: quickly at first, then every quarter second.
+_POLL_FIRST_S = 0.02
+_POLL_MAX_S = 0.25
+
+
+class QueueClient:
+    """Submits checks to the queue and reads their results from the store."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        redis: ArqRedis,
+        engine: AsyncEngine,
+        sessions: async_sessionmaker[AsyncSession],
+    ) -> None:
+        self.settings = settings
+        self.redis = redis
+        self.engine = engine
+        #: The store's session factory, for bots to reuse (chat settings, replies, audit).
+        self.sessions = sessions
+        self.queue_name = settings.queue_name
+        self.max_media_bytes = settings.max_media_bytes
+
+    @classmethod
+    async def connect(cls, settings: Settings, *, migrate: bool = True) -> QueueClient:
+        """Connect to Redis (starting the embedded one if ``REDIS_URL`` is unset) and the store.
+
+        Args:
+            migrate: bring the schema to the newest revision first (cheap when it is).
+
+        Raises:
+            QueueUnavailable: Redis cannot be reached.
+            MigrationError: the schema could not be upgraded.
+        """
+        url = database_url(settings)
+        if migrate:
+            await upgrade_database_async(url)
+        rs = await asyncio.to_thread(redis_settings, settings)
+        try:
+            redis = await create_pool(rs, default_queue_name=settings.queue_name)
+        except (RedisError, OSError) as e:
+            raise QueueUnavailable(f"cannot reach Redis: {e}") from e
+        engine = create_engine(url)
+        return cls(settings=settings, redis=redis, engine=engine, sessions=session_factory(engine))
+
+    async def close(self) -> None:
+        """Close the Redis pool and the database engine."""
+        await self.redis.aclose(close_connection_pool=True)
+        await self.engine.dispose()
+
+    async def __aenter__(self) -> QueueClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def submit(self, media: bytes, context: MediaContext) -> int:
+        """Store a ``queued`` check for ``media`` and enqueue its analysis.
+
+        Returns:
+            The check id, to ``wait`` on or to find the verdict later.
+
+        Raises:
+            EmptyMedia: no bytes.
+            TooManyBytes: more bytes than ``FAKEWATCH_MAX_MEDIA_BYTES`` (nothing stored).
+            QueueUnavailable: Redis refused the job (the check is stored as failed).
+            InvalidValue: an unknown platform or request kind.
+        """
+        if not media:
+            raise EmptyMedia("the file is empty")
+        if len(media) > self.max_media_bytes:
+            raise TooManyBytes(
+                f"the file has {len(media):,} bytes; the limit is {self.max_media_bytes:,}"
+            )
+        async with self.sessions() as session:
+            check = await create_check(
+                session,
+                platform=context.platform,
+                request_kind=context.request_kind,
+                chat_id=context.chat_id,
+                chat_title=context.chat_title,
+                message_id=context.message_id,
+                author_id=context.author_id,
+                author_name=context.author_name,
+                requested_by=context.requested_by,
+                media_kind=context.media_kind,
+                file_name=context.file_name,
+                mime_type=context.mime_type,
+                reply_to=context.reply_to,
+                sha256=hashlib.sha256(media).hexdigest(),
+                byte_size=len(media),
+            )
+            try:
+                await self.redis.enqueue_job(
+                    ANALYZE,
+                    check.id,
+                    media,
+                    _job_id=job_id(self.queue_name, check.job_id),
+                    _queue_name=self.queue_name,
+                )
+            except (RedisError, OSError) as e:
+                await mark_failed(
+                    session,
+                    check_id=check.id,
+                    reason="the queue could not be reached; please try again",
+                    reason_code=QueueUnavailable.code,
+                )
+                raise QueueUnavailable(f"cannot enqueue check {check.id}: {e}") from e
+        log.debug("check %d queued (%d bytes)", check.id, len(media))
+        return check.id
+
+    async def get(self, check_id: int) -> CheckResult:
+        """The check as stored now, finished or not.
+
+        Raises:
+            CheckNotFound: no such check.
+        """
+        async with self.sessions() as session:
+            return check_result(await require_check(session, check_id=check_id))
+
+    async def wait(self, check_id: int, timeout: float) -> CheckResult:
+        """The check once it is done or failed.
+
+        Raises:
+            CheckTimeout: still unfinished after ``timeout`` seconds (it may finish later).
+            CheckNotFound: no such check.
+        """
+        deadline = time.monotonic() + timeout
+        delay = _POLL_FIRST_S
+        while True:
+            result = await self.get(check_id)
+            if result.finished:
+                return result
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise CheckTimeout(check_id, timeout)
+            await asyncio.sleep(min(delay, left))
+            delay = min(delay * 2, _POLL_MAX_S)

@@ -1,0 +1,34 @@
+"""Errors of the queue: what a producer waiting for a verdict can run into."""
+
+from __future__ import annotations
+
+from fakewatch.errors import FakeWatchError
+
+
+class QueueError(FakeWatchError):
+    """The queue cannot do what was asked."""
+
+    code = "queue"
+
+
+class QueueUnavailable(QueueError):
+    """Redis cannot be reached (the check is stored as failed)."""
+
+    code = "queue_unavailable"
+
+
+class CheckTimeout(QueueError):
+    """The verdict did not arrive in time; the check may still finish later."""
+
+    code = "check_timeout"
+
+    def __init__(self, check_id: int, timeout: float) -> None:
+        super().__init__(f"check {check_id} has no verdict after {timeout:g}s")
+        self.check_id = check_id
+        self.timeout = timeout
+
+
+class EmbeddedRedisError(QueueError):
+    """The embedded Redis server could not be started."""
+
+    code = "embedded_redis"

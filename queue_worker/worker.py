@@ -1,0 +1,170 @@
+"""The arq worker: ``WorkerSettings`` and the process around it (``fakewatch worker``).
+
+``on_startup`` builds everything expensive once: the store (migrated to the newest
+schema), the inference pipeline (weights from ``FAKEWATCH_WEIGHTS``; ``random``
+gives small untrained weights for tests) and a thread pool that keeps inference
+off the event loop. Jobs are bounded by ``FAKEWATCH_JOB_TIMEOUT_S`` and tried
+``FAKEWATCH_JOB_TRIES`` times.
+
+arq polls Redis for new jobs every 0.05 s (its default is 0.5 s): a verdict
+should not wait half a second for a job that is already queued, and an idle
+``ZRANGEBYSCORE`` per worker twenty times a second costs Redis nothing.
+
+A worker killed mid-job (``kill -9``, a lost machine) leaves its job in the queue
+with an in-progress marker that expires ``job timeout + 10 s`` later; any worker
+then runs the job again, and the check row (``running``) is finished by that run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from arq import cron, func
+from arq.connections import ArqRedis
+from arq.cron import CronJob
+from arq.typing import WorkerCoroutine
+from arq.worker import Function, Worker, create_worker
+
+from db.engine import create_engine, database_url, session_factory
+from db.schema import upgrade_database_async
+from fakewatch.settings import Settings, load_settings
+from queue_worker.broker import redis_settings
+from queue_worker.contracts import ANALYZE
+from queue_worker.tasks import WorkerState, analyze, fail_lost_checks, purge_media
+
+if TYPE_CHECKING:
+    from inference.pipeline import Pipeline
+
+log = logging.getLogger(__name__)
+
+POLL_DELAY_S = 0.05
+# On SIGTERM/SIGINT a worker stops taking jobs and gives the running ones this long.
+SHUTDOWN_GRACE_S = 10
+
+
+def build_pipeline(settings: Settings) -> Pipeline:
+    """The inference pipeline the settings describe (blocking: loads the weights)."""
+    from inference.media import MediaLimits
+    from inference.pipeline import Pipeline
+
+    pipeline = Pipeline(
+        settings.weights,
+        device=settings.device,
+        frames=settings.frames,
+        limits=MediaLimits(
+            max_bytes=settings.max_media_bytes,
+            max_pixels=settings.max_pixels,
+            max_duration_s=settings.max_duration_s,
+        ),
+    )
+    if not pipeline.manifest.trained:
+        log.warning("weights %s are UNTRAINED: the verdicts mean nothing", pipeline.model_id)
+    return pipeline
+
+
+async def startup(ctx: dict[str, Any]) -> None:
+    """Open the store, load the model once, make the inference threads."""
+    settings: Settings = ctx.get("settings") or load_settings()
+    url = database_url(settings)
+    await upgrade_database_async(url)
+    engine = create_engine(url)
+    executor = ThreadPoolExecutor(
+        max_workers=settings.worker_jobs, thread_name_prefix="fakewatch-inference"
+    )
+    loop = asyncio.get_running_loop()
+    pipeline = await loop.run_in_executor(executor, build_pipeline, settings)
+    redis: ArqRedis = ctx["redis"]
+    ctx["state"] = WorkerState(
+        settings=settings,
+        engine=engine,
+        sessions=session_factory(engine),
+        pipeline=pipeline,
+        executor=executor,
+        redis=redis,
+    )
+    log.info(
+        "worker ready: model %s on %s, queue %s, %d job(s) at a time",
+        pipeline.model_id,
+        pipeline.device,
+        settings.queue_name,
+        settings.worker_jobs,
+    )
+
+
+async def shutdown(ctx: dict[str, Any]) -> None:
+    """Close what ``startup`` opened."""
+    state: WorkerState | None = ctx.get("state")
+    if state is None:
+        return
+    state.executor.shutdown(wait=False, cancel_futures=True)
+    await state.engine.dispose()
+
+
+def housekeeping_jobs(queue_name: str) -> list[CronJob]:
+    """The housekeeping jobs, named after the queue.
+
+    arq derives a cron run's job id from its name alone, so two queues sharing one
+    Redis would otherwise claim each other's runs.
+    """
+    return [
+        cron(purge_media, name=f"cron:{queue_name}:purge_media", minute={7}, run_at_startup=True),
+        cron(
+            fail_lost_checks,
+            name=f"cron:{queue_name}:fail_lost_checks",
+            minute=set(range(0, 60, 5)),
+        ),
+    ]
+
+
+class WorkerSettings:
+    """arq worker configuration; per-process values come from :func:`worker_options`.
+
+    ``arq queue_worker.worker.WorkerSettings`` also works (settings from the
+    environment, Redis at localhost); ``fakewatch worker`` is the supported way.
+    """
+
+    functions: ClassVar[list[Function | WorkerCoroutine]] = [func(analyze, name=ANALYZE)]
+    cron_jobs: ClassVar[list[CronJob]] = housekeeping_jobs("fakewatch:queue")
+    on_startup = startup
+    on_shutdown = shutdown
+    poll_delay = POLL_DELAY_S
+    job_completion_wait = SHUTDOWN_GRACE_S
+    max_jobs = 1
+    max_tries = 3
+    job_timeout = 300
+    keep_result = 0  # results live in the store, not in Redis
+    health_check_interval = 30
+
+
+def worker_options(settings: Settings, *, burst: bool = False) -> dict[str, Any]:
+    """arq ``Worker`` arguments from the settings (Redis, queue, limits, the settings object)."""
+    return {
+        "redis_settings": redis_settings(settings),
+        "queue_name": settings.queue_name,
+        "cron_jobs": housekeeping_jobs(settings.queue_name),
+        "max_jobs": settings.worker_jobs,
+        "max_tries": settings.job_tries,
+        "job_timeout": settings.job_timeout_s,
+        "burst": burst,
+        "ctx": {"settings": settings},
+    }
+
+
+def make_worker(settings: Settings, *, burst: bool = False) -> Worker:
+    """An arq worker for this process (not started)."""
+    base = {k: v for k, v in vars(WorkerSettings).items() if not k.startswith("_")}
+    return create_worker(base, **worker_options(settings, burst=burst))
+
+
+def run_worker(settings: Settings, *, burst: bool = False) -> int:
+    """Run a worker until SIGINT/SIGTERM (or, with ``burst``, until the queue is empty).
+
+    Returns:
+        How many jobs failed (arq's count: jobs that raised).
+    """
+    worker = make_worker(settings, burst=burst)
+    worker.run()
+    return worker.jobs_failed

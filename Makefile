@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # torch first, pinned: a looser request on a machine without torch pulls a CUDA build.
 TORCH  := torch==2.13.0 torchvision==0.28.0
-EXTRAS := inference,service,dev,train,discord,telegram
+EXTRAS := inference,service,dev,train,discord,telegram,metrics,dashboard,webtest
 
 .PHONY: setup run test test-all lint format clean
 
@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml Makefile
 setup: $(STAMP)
 
 run: setup
-	$(BIN)/fakewatch demo
+	$(BIN)/fakewatch run
 
 # The default suite: everything but the `slow` marker (CI also runs those, see .ci/run).
 test: setup

@@ -29,6 +29,9 @@ COMMANDS = (
     "fakewatch.commands.telegram",
     "fakewatch.commands.train",
     "fakewatch.commands.evaluate",
+    "fakewatch.commands.dashboard",
+    "fakewatch.commands.user",
+    "fakewatch.commands.run",
 )
 
 

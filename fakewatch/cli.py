@@ -27,6 +27,7 @@ COMMANDS = (
     "fakewatch.commands.database",
     "fakewatch.commands.redis_server",
     "fakewatch.commands.telegram",
+    "fakewatch.commands.discord",
     "fakewatch.commands.train",
     "fakewatch.commands.evaluate",
     "fakewatch.commands.dashboard",

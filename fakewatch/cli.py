@@ -21,6 +21,7 @@ from fakewatch.settings import load_settings
 COMMANDS = (
     "fakewatch.commands.check",
     "fakewatch.commands.demo",
+    "fakewatch.commands.bench",
     "fakewatch.commands.worker",
     "fakewatch.commands.submit",
     "fakewatch.commands.audit",

@@ -3,7 +3,9 @@
 Detection runs once over all sampled frames of an item (one batch), on a copy
 scaled down so its longer side is at most ``detect_max_side``; boxes and
 landmarks are mapped back to the full frame, and crops are cut from the
-full-resolution frame with a margin.
+full-resolution frame with a margin. The cascade is :mod:`inference.mtcnn`:
+facenet-pytorch's networks and steps, with the candidates of each stage
+resampled together and the networks in channels_last memory format.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import cv2
 import numpy as np
 import torch
 
+from inference.mtcnn import detect_face, nets_channels_last
 from inference.torchvision_compat import ensure_torchvision
 
 log = logging.getLogger(__name__)
@@ -68,6 +71,7 @@ class FaceDetector:
             select_largest=False,
         )
         self.mtcnn.eval()
+        nets_channels_last(self.mtcnn)
 
     def detect(self, frames: Sequence[np.ndarray]) -> list[list[FaceBox]]:
         """Find faces in every frame.
@@ -92,20 +96,23 @@ class FaceDetector:
         return results
 
     def _detect_batch(self, batch: np.ndarray, scale: float) -> list[list[FaceBox]]:
-        with torch.inference_mode():
-            boxes, probs, points = self.mtcnn.detect(batch, landmarks=True)
+        m = self.mtcnn
+        boxes, points = detect_face(
+            batch, m.min_face_size, m.pnet, m.rnet, m.onet, m.thresholds, m.factor, self.device
+        )
         out: list[list[FaceBox]] = []
-        for b, p, lm in zip(boxes, probs, points, strict=True):
+        for b, lm in zip(boxes, points, strict=True):
             faces: list[FaceBox] = []
-            if b is not None:
-                for box, score, marks in zip(b, p, lm, strict=True):
-                    if score is None or float(score) < self.config.min_score:
+            if len(b):
+                for row, marks in zip(b, lm, strict=True):
+                    score = float(row[4])
+                    if score < self.config.min_score:
                         continue
-                    x1, y1, x2, y2 = (float(v) / scale for v in box)
+                    x1, y1, x2, y2 = (float(v) / scale for v in row[:4])
                     if x2 - x1 < 2 or y2 - y1 < 2:
                         continue
                     landmarks = tuple((float(x) / scale, float(y) / scale) for x, y in marks)
-                    faces.append(FaceBox(-1, (x1, y1, x2, y2), float(score), landmarks))
+                    faces.append(FaceBox(-1, (x1, y1, x2, y2), score, landmarks))
             faces.sort(key=lambda f: -f.score)
             out.append(faces)
         return out

@@ -10,6 +10,10 @@ An *entry* is one face sequence used one way:
 Photos are sequences of one frame; video tracks give ``seq_len`` frames, a random
 ordered subset in training and evenly spaced in validation. Batches hold entries of
 one sequence length (see :class:`LengthBatches`).
+
+Each sample also carries its blend mask at the model's input geometry (zero for a
+real face, :data:`UNKNOWN_MASK` for a labelled fake, whose manipulated region is not
+known): training uses it for dense supervision (see :mod:`training.heads`).
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from training.blend import blend_sequence, sample_params
 from training.faceset import FaceSequence, FaceSet
 
 REAL_INDEX = 1 - FAKE_INDEX
+UNKNOWN_MASK = -1.0
+Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
 
 
 @dataclass(frozen=True)
@@ -67,8 +73,9 @@ def pick_frames(length: int, want: int, rng: np.random.Generator | None) -> list
     return sorted(rng.choice(length, size=want, replace=False).tolist())
 
 
-class FaceSamples(torch.utils.data.Dataset[tuple[torch.Tensor, torch.Tensor]]):
-    """Entries -> ``(x, y)``: ``x`` is ``(k, T, 3, S, S)``, ``y`` is ``(k,)`` class indices.
+class FaceSamples(torch.utils.data.Dataset[Batch]):
+    """Entries -> ``(x, y, masks)``: ``x`` is ``(k, T, 3, S, S)``, ``y`` is ``(k,)`` class
+    indices, ``masks`` is ``(k, T, S, S)``.
 
     In training every call draws fresh random blends and augmentations from the
     base seed, the epoch and the index (reproducible, different every epoch);
@@ -106,7 +113,7 @@ class FaceSamples(torch.utils.data.Dataset[tuple[torch.Tensor, torch.Tensor]]):
         epoch = self.epoch if self.train else -1
         return np.random.default_rng([self.seed, epoch + 1, index])
 
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def __getitem__(self, index: int) -> Batch:
         entry = self.entries[index]
         rng = self._rng(index)
         seq = entry.sequence
@@ -115,15 +122,35 @@ class FaceSamples(torch.utils.data.Dataset[tuple[torch.Tensor, torch.Tensor]]):
         crops = [self.faces.crop(f) for f in frames]
         augment = sample_augment(rng) if self.train else NO_AUGMENT
         noise_seed = int(rng.integers(0, 2**31 - 1))
-        samples: list[tuple[list[np.ndarray], int]] = []
+        size = self.prep.input_size
+        samples: list[tuple[list[np.ndarray], int, torch.Tensor]] = []
         if entry.pair:
             blended = blend_sequence(crops, [f.landmarks for f in frames], sample_params(rng))
-            samples.append(([b.real for b in blended], REAL_INDEX))
-            samples.append(([b.fake for b in blended], FAKE_INDEX))
+            masks = torch.from_numpy(
+                np.stack(
+                    [
+                        model_crop(b.mask, fraction=self.fraction, size=size, params=augment)
+                        for b in blended
+                    ]
+                )
+            )
+            samples.append(([b.real for b in blended], REAL_INDEX, torch.zeros_like(masks)))
+            samples.append(([b.fake for b in blended], FAKE_INDEX, masks))
         else:
-            samples.append((crops, FAKE_INDEX if seq.is_fake else REAL_INDEX))
-        xs = [self._tensor(images, augment, noise_seed) for images, _ in samples]
-        return torch.stack(xs), torch.tensor([label for _, label in samples], dtype=torch.long)
+            fill = UNKNOWN_MASK if seq.is_fake else 0.0
+            samples.append(
+                (
+                    crops,
+                    FAKE_INDEX if seq.is_fake else REAL_INDEX,
+                    torch.full((len(crops), size, size), fill),
+                )
+            )
+        xs = [self._tensor(images, augment, noise_seed) for images, _, _ in samples]
+        return (
+            torch.stack(xs),
+            torch.tensor([label for _, label, _ in samples], dtype=torch.long),
+            torch.stack([m for _, _, m in samples]),
+        )
 
     def _tensor(self, images: list[np.ndarray], augment: AugmentParams, seed: int) -> torch.Tensor:
         noise = np.random.default_rng(seed)  # the same noise for a real and its fake
@@ -136,11 +163,13 @@ class FaceSamples(torch.utils.data.Dataset[tuple[torch.Tensor, torch.Tensor]]):
         return crops_tensor(out, self.prep)
 
 
-def collate(
-    batch: Sequence[tuple[torch.Tensor, torch.Tensor]],
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Concatenate entries of one sequence length into ``(B, T, 3, S, S)`` and ``(B,)``."""
-    return torch.cat([x for x, _ in batch]), torch.cat([y for _, y in batch])
+def collate(batch: Sequence[Batch]) -> Batch:
+    """Concatenate entries of one length: ``(B, T, 3, S, S)``, ``(B,)``, ``(B, T, S, S)``."""
+    return (
+        torch.cat([x for x, _, _ in batch]),
+        torch.cat([y for _, y, _ in batch]),
+        torch.cat([m for _, _, m in batch]),
+    )
 
 
 class LengthBatches(torch.utils.data.Sampler[list[int]]):

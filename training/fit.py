@@ -26,6 +26,7 @@ from inference.model import ResNeXtLSTM, build_model
 from inference.weights import Manifest, Thresholds, save_weights
 from training.dataset import FaceSamples, LengthBatches, collate, entries_for
 from training.faceset import FaceSet, load_faceset, merge_counts
+from training.heads import MaskHeads
 from training.metrics import calibrate
 from training.plots import training_curve
 from training.recipe import FitConfig, epoch_entries, lr_factor, model_config, preprocessing
@@ -52,7 +53,13 @@ FIELDS = (
 )
 
 
-def _loss(model: ResNeXtLSTM, x: torch.Tensor, y: torch.Tensor, config: FitConfig) -> Any:
+def _loss(
+    model: ResNeXtLSTM,
+    heads: MaskHeads | None,
+    batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
+    config: FitConfig,
+) -> Any:
+    x, y, masks = batch
     b, t = x.shape[:2]
     features = model.forward_features(x.reshape(b * t, *x.shape[2:])).reshape(b, t, -1)
     logits, frame_logits = model.forward_head(features)
@@ -62,6 +69,8 @@ def _loss(model: ResNeXtLSTM, x: torch.Tensor, y: torch.Tensor, config: FitConfi
             frame_logits.reshape(b * t, -1), y.repeat_interleave(t)
         )
         loss = loss + config.frame_loss * frame_loss
+    if heads is not None:
+        loss = loss + config.mask_loss * heads.loss(masks.reshape(b * t, *masks.shape[2:]))
     return loss, logits
 
 
@@ -81,6 +90,7 @@ class Trainer:
         torch.manual_seed(config.seed)
         self.prep = preprocessing(config, faces)
         self.model = build_model(model_config(config)).to(device)
+        self.heads = MaskHeads(self.model).to(device) if config.mask_loss else None
         self.train_entries = entries_for(faces.select(split="train"))
         val_seqs = faces.select(split="val")
         plain = [s for s in val_seqs if not s.labelled and not s.is_fake]
@@ -93,9 +103,10 @@ class Trainer:
         self.val = FaceSamples(
             faces, entries_for(val_seqs), self.prep, seq_len=config.seq_len, train=False
         )
-        self.opt = torch.optim.AdamW(
-            self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay
-        )
+        params = list(self.model.parameters())
+        if self.heads is not None:
+            params += list(self.heads.parameters())
+        self.opt = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
         # Every epoch has the same make-up, so the first one tells the schedule's length.
         first = epoch_entries(self.train_entries, config, 0, np.random.default_rng(0))
         probe = FaceSamples(faces, first, self.prep, seq_len=config.seq_len, train=True)
@@ -117,6 +128,8 @@ class Trainer:
             return False
         state = torch.load(path, map_location=self.device, weights_only=False)
         self.model.load_state_dict(state["model"])
+        if self.heads is not None:
+            self.heads.load_state_dict(state["heads"])
         self.opt.load_state_dict(state["optimizer"])
         self.step, self.epoch = int(state["step"]), int(state["epoch"])
         self.best, self.history = state["best"], list(state["history"])
@@ -132,6 +145,7 @@ class Trainer:
         """Write ``last.ckpt`` (everything to resume) and ``best.ckpt`` when it improved."""
         state = {
             "model": self.model.state_dict(),
+            "heads": self.heads.state_dict() if self.heads is not None else {},
             "optimizer": self.opt.state_dict(),
             "step": self.step,
             "epoch": self.epoch,
@@ -164,16 +178,19 @@ class Trainer:
         )
         loader = torch.utils.data.DataLoader(data, batch_sampler=batches, collate_fn=collate)
         self.model.train()
-        total, correct, loss_sum, start = 0, 0, 0.0, time.monotonic()
+        if self.heads is not None:
+            self.heads.train()
+        total, crops, correct, loss_sum, start = 0, 0, 0, 0.0, time.monotonic()
         n_batches = len(batches)
-        for i, (x, y) in enumerate(loader, 1):
+        for i, (x, y, masks) in enumerate(loader, 1):
             x, y = x.to(self.device, non_blocking=True), y.to(self.device)
+            masks = masks.to(self.device, non_blocking=True)
             for group in self.opt.param_groups:
                 group["lr"] = config.lr * lr_factor(
                     self.step, self.total_steps, config.warmup_steps
                 )
             with torch.autocast(self.device.type, enabled=self.device.type == "cuda"):
-                loss, logits = _loss(self.model, x, y, config)
+                loss, logits = _loss(self.model, self.heads, (x, y, masks), config)
             self.opt.zero_grad(set_to_none=True)
             self.scaler.scale(loss).backward()
             self.scaler.unscale_(self.opt)
@@ -182,10 +199,11 @@ class Trainer:
             self.scaler.update()
             self.step += 1
             total += len(y)
+            crops += x.shape[0] * x.shape[1]
             correct += int((logits.argmax(1) == y).sum())
             loss_sum += float(loss.detach()) * len(y)
             if i % 20 == 0 or i == n_batches:
-                rate = total * x.shape[1] / max(time.monotonic() - start, 1e-6)
+                rate = crops / max(time.monotonic() - start, 1e-6)
                 self.say(
                     f"epoch {self.epoch + 1} batch {i}/{n_batches} loss {loss_sum / total:.4f} "
                     f"acc {correct / total:.3f} lr {self.opt.param_groups[0]['lr']:.2e} "

@@ -34,6 +34,7 @@ class FitConfig:
     warmup_steps: int = 100
     seq_len: int = 4  # frames per training video sequence
     frame_loss: float = 0.5  # weight of the per-frame head's loss
+    mask_loss: float = 1.0  # weight of the blend-mask heads' loss (training only); 0: off
     samples_per_epoch: int | None = None  # entries; None: every entry once
     video_repeat: int = 4
     max_val: int | None = 600  # val real sequences kept (each also gives a self-blend)

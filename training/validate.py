@@ -82,7 +82,7 @@ def validate(
     loss_sum, count = 0.0, 0
     with torch.inference_mode():
         for indices in batches:
-            x, y = collate([data[i] for i in indices])
+            x, y, _ = collate([data[i] for i in indices])
             logits = model(x.to(device)).float()
             loss_sum += float(nn.functional.cross_entropy(logits, y.to(device), reduction="sum"))
             count += len(y)

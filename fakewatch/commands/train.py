@@ -62,6 +62,12 @@ def register(sub: Any) -> None:
     fit.add_argument("--batch", type=int, default=32, help="crops per batch")
     fit.add_argument("--lr", type=float, default=1e-3)
     fit.add_argument("--seq-len", type=int, default=4, help="frames per video sequence")
+    fit.add_argument(
+        "--mask-loss",
+        type=float,
+        default=1.0,
+        help="weight of the training-only blend-mask heads (0: off)",
+    )
     fit.add_argument("--samples-per-epoch", type=int, default=None, metavar="N")
     fit.add_argument(
         "--max-val", type=int, default=600, metavar="N", help="unlabelled val reals kept"
@@ -128,6 +134,7 @@ def run_fit(args: argparse.Namespace, settings: Settings) -> int:
         batch=args.batch,
         lr=args.lr,
         seq_len=args.seq_len,
+        mask_loss=args.mask_loss,
         samples_per_epoch=args.samples_per_epoch,
         max_val=args.max_val,
         threads=args.threads,

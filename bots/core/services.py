@@ -1,0 +1,258 @@
+"""The core's ports implemented with the real queue client and database.
+
+:class:`Services` is the one object a bot gets from :meth:`Services.connect`: it
+submits and waits through :class:`queue_worker.client.QueueClient` and reads and
+writes chat settings, delivery marks, reviews and the audit log with the
+:mod:`db` functions, over the client's session factory. Ids are strings for the
+core and integers in the store; the conversion lives here.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from bots.core.errors import BadArguments, QueueUnavailable, UnknownCheck
+from bots.core.media import InboundMedia, Request
+from bots.core.ports import (
+    AuditEntry,
+    AuditQuery,
+    ChatPolicy,
+    FakeAction,
+    Outcome,
+    PendingReply,
+)
+from db.audit import AuditFilter, count_by_label, query_checks
+from db.chat_settings import get_chat_settings, update_chat_settings
+from db.checks import get_check, mark_replied, unreplied_checks
+from db.errors import CheckNotFound, InvalidValue
+from db.export import export_checks
+from db.models import ChatSettings
+from db.reviews import add_review, latest_decisions
+from fakewatch.settings import Settings
+from queue_worker import errors as queue_errors
+from queue_worker.client import QueueClient
+from queue_worker.contracts import CheckResult, MediaContext, RequestKind
+
+# The CSV of an audit holds every matching check up to this many.
+CSV_MAX_ROWS = 10_000
+
+
+def outcome_of(result: CheckResult) -> Outcome:
+    """The core's view of a queue result."""
+    return Outcome(
+        check_id=str(result.check_id),
+        status=result.status,
+        label=result.label,
+        fake_probability=result.fake_probability,
+        faces=result.faces,
+        frames=result.frames,
+        model=result.model,
+        reason=result.reason,
+        reason_code=result.reason_code,
+        deduplicated=result.deduplicated,
+    )
+
+
+def policy_of(row: ChatSettings) -> ChatPolicy:
+    """The core's view of a chat settings row."""
+    return ChatPolicy(
+        auto_check=row.auto_check,
+        fake_threshold=row.fake_threshold,
+        real_threshold=row.real_threshold,
+        action=cast(FakeAction, row.action),
+        mod_channel_id=row.mod_channel_id,
+        retention_days=row.retention_days,
+    )
+
+
+def _id(check_id: str) -> int | None:
+    return int(check_id) if check_id.isdigit() else None
+
+
+def audit_filter(*, platform: str, chat_id: str, query: AuditQuery) -> AuditFilter:
+    """The store's filter for an audit query in one chat.
+
+    ``failed`` means the status (its labels are ``unsupported`` and ``error``);
+    an ``@name`` author matches display names, without the ``@``.
+    """
+    author = query.author[1:] if query.author and query.author.startswith("@") else query.author
+    if query.label == "failed":
+        return AuditFilter(
+            platform=platform, chat=chat_id, author=author, status="failed", since=query.since
+        )
+    return AuditFilter(
+        platform=platform, chat=chat_id, author=author, label=query.label, since=query.since
+    )
+
+
+class Services:
+    """Queue, chat store and moderation store for a bot, over one :class:`QueueClient`."""
+
+    def __init__(self, client: QueueClient) -> None:
+        self.client = client
+        self.sessions = client.sessions
+
+    @classmethod
+    async def connect(cls, settings: Settings, *, migrate: bool = True) -> Services:
+        """Connect to Redis and the database (with ``migrate``, upgrading its schema first)."""
+        return cls(await QueueClient.connect(settings, migrate=migrate))
+
+    async def close(self) -> None:
+        """Close the Redis pool and the database engine."""
+        await self.client.close()
+
+    # --- CheckQueue -----------------------------------------------------------
+
+    async def submit(
+        self,
+        data: bytes,
+        *,
+        media: InboundMedia,
+        request: Request,
+        reply_to: Mapping[str, Any] | None,
+    ) -> str:
+        """Store and enqueue a check. Raises ``QueueUnavailable`` if Redis or the store is down."""
+        context = MediaContext(
+            platform=media.platform,
+            chat_id=media.chat_id,
+            chat_title=media.chat_title,
+            message_id=media.message_id,
+            author_id=media.author_id,
+            author_name=media.author_name,
+            request_kind=cast(RequestKind, request.kind),
+            requested_by=request.requested_by,
+            media_kind=media.kind,
+            file_name=media.file_name,
+            mime_type=media.mime_type,
+            reply_to=(
+                {k: v for k, v in reply_to.items() if isinstance(v, str | int)}
+                if reply_to is not None
+                else None
+            ),
+        )
+        try:
+            return str(await self.client.submit(data, context))
+        except (queue_errors.QueueUnavailable, SQLAlchemyError, OSError) as e:
+            raise QueueUnavailable(f"could not queue the check: {e}") from e
+
+    async def wait(self, check_id: str, *, timeout: float) -> Outcome | None:
+        """The finished check, or ``None`` after ``timeout`` seconds."""
+        try:
+            return outcome_of(await self.client.wait(int(check_id), timeout))
+        except queue_errors.CheckTimeout:
+            return None
+
+    async def get(self, check_id: str) -> Outcome | None:
+        """The check as stored now; ``None`` when there is none."""
+        number = _id(check_id)
+        if number is None:
+            return None
+        try:
+            return outcome_of(await self.client.get(number))
+        except CheckNotFound:
+            return None
+
+    # --- ChatStore ------------------------------------------------------------
+
+    async def policy(self, *, platform: str, chat_id: str) -> ChatPolicy:
+        """The chat's settings (defaults when never configured)."""
+        async with self.sessions() as session:
+            return policy_of(await get_chat_settings(session, platform=platform, chat_id=chat_id))
+
+    async def mark_replied(self, *, check_id: str) -> None:
+        """Record that the verdict reached the chat."""
+        async with self.sessions() as session:
+            await mark_replied(session, check_id=int(check_id))
+
+    async def pending(self, *, platform: str) -> Sequence[PendingReply]:
+        """Finished checks of this platform whose verdict was not delivered."""
+        async with self.sessions() as session:
+            rows = await unreplied_checks(session, platform=platform)
+        return [
+            PendingReply(
+                check_id=str(row.id),
+                chat_id=row.chat_id or "",
+                reply_to=row.reply_to or {},
+                finished=row.finished,
+            )
+            for row in rows
+            if row.reply_to
+        ]
+
+    # --- ModerationStore ------------------------------------------------------
+
+    async def audit(
+        self, *, platform: str, chat_id: str, query: AuditQuery
+    ) -> tuple[list[AuditEntry], dict[str, int]]:
+        """The chat's latest checks matching ``query`` and the counts per label."""
+        filters = audit_filter(platform=platform, chat_id=chat_id, query=query)
+        async with self.sessions() as session:
+            page = await query_checks(session, filters=filters, limit=query.limit)
+            counts = await count_by_label(session, filters=filters)
+            reviews = await latest_decisions(session, check_ids=[c.id for c in page.checks])
+        entries = [
+            AuditEntry(
+                check_id=str(c.id),
+                created_at=c.created_at,
+                author_name=c.author_name,
+                author_id=c.author_id,
+                media_kind=c.media_kind,
+                status=c.status,
+                label=c.label,
+                fake_probability=c.fake_probability,
+                review=reviews.get(c.id),
+            )
+            for c in page.checks
+        ]
+        return entries, counts
+
+    async def audit_csv(self, *, platform: str, chat_id: str, query: AuditQuery) -> bytes:
+        """Every check matching ``query`` (not just ``query.limit``), as CSV."""
+        filters = audit_filter(platform=platform, chat_id=chat_id, query=query)
+        out = io.StringIO()
+        async with self.sessions() as session:
+            await export_checks(session, out=out, fmt="csv", filters=filters, limit=CSV_MAX_ROWS)
+        return out.getvalue().encode("utf-8")
+
+    async def update_policy(
+        self, *, platform: str, chat_id: str, changes: Mapping[str, Any], updated_by: str
+    ) -> ChatPolicy:
+        """Change the chat's settings. Raises ``BadArguments`` for values the store refuses."""
+        async with self.sessions() as session:
+            try:
+                row = await update_chat_settings(
+                    session, platform=platform, chat_id=chat_id, updated_by=updated_by, **changes
+                )
+            except InvalidValue as e:
+                raise BadArguments(str(e)) from e
+            return policy_of(row)
+
+    async def add_review(
+        self,
+        *,
+        platform: str,
+        chat_id: str,
+        check_id: str,
+        moderator_id: str,
+        moderator_name: str | None,
+        decision: str,
+        note: str | None,
+    ) -> None:
+        """Store an override of a check of this chat. Raises ``UnknownCheck`` otherwise."""
+        number = _id(check_id)
+        async with self.sessions() as session:
+            check = await get_check(session, check_id=number) if number is not None else None
+            if check is None or check.platform != platform or check.chat_id != chat_id:
+                raise UnknownCheck(f"no check {check_id} in this chat")
+            await add_review(
+                session,
+                check_id=check.id,
+                moderator_id=moderator_id,
+                moderator_name=moderator_name,
+                decision=decision,
+                note=note,
+            )

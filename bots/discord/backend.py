@@ -1,0 +1,54 @@
+"""The core's services with Discord's notion of a chat: a server and its channels.
+
+Checks are stored per channel (``"<guild id>:<channel id>"``) while a server's moderators
+act for the whole server, so ``/verdict`` run in any channel may override a check from
+another channel of the same server, never one from another server.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bots.core.services import Services
+from db.checks import get_check
+from queue_worker.client import QueueClient
+
+
+class DiscordServices(Services):
+    """:class:`bots.core.services.Services` over the bot's queue client and session factory."""
+
+    def __init__(self, client: QueueClient, *, sessions: async_sessionmaker[AsyncSession]) -> None:
+        super().__init__(client)
+        self.sessions = sessions
+
+    async def add_review(
+        self,
+        *,
+        platform: str,
+        chat_id: str,
+        check_id: str,
+        moderator_id: str,
+        moderator_name: str | None,
+        decision: str,
+        note: str | None,
+    ) -> None:
+        """Store an override of a check of this server (``chat_id``: the guild id) or chat.
+
+        Raises:
+            UnknownCheck: no such check in this server.
+        """
+        if check_id.isdigit():
+            async with self.sessions() as session:
+                check = await get_check(session, check_id=int(check_id))
+            stored = check.chat_id if check is not None else None
+            if stored is not None and stored.startswith(f"{chat_id}:"):
+                chat_id = stored  # a channel of this server
+        await super().add_review(
+            platform=platform,
+            chat_id=chat_id,
+            check_id=check_id,
+            moderator_id=moderator_id,
+            moderator_name=moderator_name,
+            decision=decision,
+            note=note,
+        )

@@ -1,0 +1,195 @@
+"""``fakewatch bench``: how fast the pipeline is here, measured against the naive path.
+
+Generates its own workload (face photos and H.264 clips, cached in the data
+directory) or takes a folder, runs it through a warm pipeline and prints a table
+(``--json``: one JSON object). ``--baseline`` runs the public app's naive path on
+the same items in the same run; ``--queue`` runs the items through Redis and a
+real worker; ``--soak N`` runs N items and prints the worker's RSS as it goes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fakewatch.errors import ConfigurationError, WeightsMissing
+from fakewatch.settings import Settings
+
+if TYPE_CHECKING:
+    from inference.pipeline import Pipeline
+    from inference.workload import Workload
+
+# The architecture of the public ResNeXt-50 checkpoints, with random weights: what the bench
+# measures when no trained weights are installed (it costs what those checkpoints cost).
+RANDOM_RESNEXT50 = "random-resnext50"
+
+
+def register(sub: Any) -> None:
+    """Add ``bench``."""
+    p = sub.add_parser(
+        "bench",
+        help="measure the pipeline's speed and memory on this machine",
+        description="Measure latency, throughput and memory of the pipeline, optionally side "
+        "by side with the naive baseline, through the queue, or over a long soak.",
+    )
+    p.add_argument("--quick", action="store_true", help="a short run (about a minute on CPU)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--baseline", action="store_true", help="also run the naive path, side by side")
+    p.add_argument("--images", type=int, default=None, metavar="N", help="face photos (20)")
+    p.add_argument("--videos", type=int, default=None, metavar="N", help="video clips (10)")
+    p.add_argument("--resolution", default="1280x720", metavar="WxH", help="clip size (1280x720)")
+    p.add_argument("--seconds", type=float, default=10.0, help="clip length in seconds (10)")
+    p.add_argument("--image-size", type=int, default=512, metavar="PX", help="photo side (512)")
+    p.add_argument("--gop", type=float, default=2.0, metavar="S", help="keyframe interval (2 s)")
+    p.add_argument("--folder", type=Path, default=None, help="benchmark these files instead")
+    p.add_argument("--repeat", type=int, default=1, metavar="N", help="passes over the workload")
+    p.add_argument("--queue", action="store_true", help="also run the workload through the queue")
+    p.add_argument("--soak", type=int, default=0, metavar="N", help="run N items, print RSS")
+    p.add_argument("--threads", type=int, default=None, metavar="N", help="torch threads")
+    p.add_argument(
+        "--weights",
+        default=None,
+        metavar="NAME|PATH",
+        help=f"weights as for `check`; '{RANDOM_RESNEXT50}' for the public checkpoints' size "
+        "(default: the installed weights, else that)",
+    )
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None)
+    p.add_argument("--frames", type=int, default=None, metavar="N", help="frames per video")
+    p.add_argument("--cache", type=Path, default=None, help="where generated media is kept")
+    p.set_defaults(handler=run)
+
+
+def _resolution(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError as e:
+        raise ConfigurationError(f"--resolution must look like 1280x720, not {text!r}") from e
+    if w < 16 or h < 16:
+        raise ConfigurationError(f"--resolution {text} is too small")
+    return w, h
+
+
+def workload_for(args: argparse.Namespace, settings: Settings) -> Workload:
+    """The files to run: the folder, or generated (and cached) media."""
+    from inference.workload import folder_workload, make_workload
+
+    if args.folder is not None:
+        if not args.folder.is_dir():
+            raise ConfigurationError(f"--folder {args.folder} is not a folder")
+        return folder_workload(args.folder)
+    images = args.images if args.images is not None else (6 if args.quick else 20)
+    videos = args.videos if args.videos is not None else (3 if args.quick else 10)
+    return make_workload(
+        args.cache or settings.data_dir / "bench",
+        images=images,
+        videos=videos,
+        resolution=_resolution(args.resolution),
+        seconds=args.seconds,
+        image_size=args.image_size,
+        gop_s=args.gop,
+    )
+
+
+def pipeline_for(args: argparse.Namespace, settings: Settings) -> Pipeline:
+    """A warm-able pipeline: the named weights, the installed ones, or ResNeXt-50 sized."""
+    from inference.model import ModelConfig
+    from inference.pipeline import Pipeline
+    from inference.weights import load_weights, random_weights
+
+    name = args.weights or settings.weights
+    if name == RANDOM_RESNEXT50:
+        weights = random_weights(ModelConfig())
+    else:
+        try:
+            weights = load_weights(name)
+        except WeightsMissing:
+            if args.weights:
+                raise
+            print(
+                f"no trained weights installed: measuring {RANDOM_RESNEXT50} "
+                "(random weights, the public checkpoints' architecture)",
+                file=sys.stderr,
+            )
+            weights = random_weights(ModelConfig())
+    return Pipeline(
+        weights,
+        device=args.device or settings.device,
+        frames=args.frames or settings.frames,
+    )
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    """Generate or find the workload, measure, print."""
+
+    def say(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    _resolution(args.resolution)  # a usage error should not wait for torch to load
+    from inference import bench
+    from inference.pipeline import configure_threads
+
+    configure_threads(args.threads)
+    say("preparing the workload...")
+    workload = workload_for(args, settings)
+    if not workload.images and not workload.videos:
+        raise ConfigurationError("the workload is empty: no images or videos to run")
+    bench.reset_peak_rss()
+    say("loading the model...")
+    pipeline = pipeline_for(args, settings)
+    load_before = os.getloadavg()[0]
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    if args.soak:
+        result: dict[str, Any] = bench.soak(pipeline, workload, args.soak, progress=say)
+    else:
+        runs = bench.measure(
+            pipeline, workload, baseline=args.baseline, repeat=max(1, args.repeat), progress=say
+        )
+        result = bench.report(pipeline, workload, runs)
+    result |= {
+        "load_before": load_before,
+        "load_after": os.getloadavg()[0],
+        "cpu_share": (time.process_time() - cpu0) / max(1e-9, time.perf_counter() - wall0),
+    }
+    if args.queue:
+        result["queue"] = _queue(settings, workload, pipeline, say)
+    pipeline.close()
+    if args.json:
+        print(json.dumps(result, indent=None, default=str))
+    elif args.soak:
+        print(soak_text(result))
+    else:
+        print(bench.table(result))
+        if "queue" in result:
+            from fakewatch.commands.bench_queue import queue_text
+
+            print(queue_text(result["queue"]))
+    return 0
+
+
+def _queue(settings: Settings, workload: Workload, pipeline: Pipeline, say: Any) -> dict[str, Any]:
+    import importlib.util
+
+    if importlib.util.find_spec("queue_worker.client") is None:
+        raise ConfigurationError("--queue needs the queue worker (queue_worker.client)")
+    from fakewatch.commands.bench_queue import queue_bench
+
+    result: dict[str, Any] = queue_bench(settings, workload, pipeline, progress=say)
+    return result
+
+
+def soak_text(result: dict[str, Any]) -> str:
+    """The soak as readable text."""
+    rows = " ".join(f"{i}:{mb:.0f}" for i, mb in result["rss_mb"] if mb is not None)
+    growth = result["growth_after_warmup_mb"]
+    return (
+        f"soak: {result['items']} items in {result['seconds']:.0f} s\n"
+        f"RSS MiB by item: {rows}\n"
+        f"start {result['rss_start_mb']:.0f} MiB, max {result['rss_max_mb']:.0f} MiB, "
+        f"end {result['rss_end_mb']:.0f} MiB, growth after the first tenth "
+        f"{'-' if growth is None else f'{growth:+.0f}'} MiB"
+    )

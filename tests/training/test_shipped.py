@@ -1,0 +1,76 @@
+"""The shipped default weights: loadable, small, described, used by the pipeline; and eval on
+a few files of the face corpus (``corpus`` marker: skipped without ../shared/data)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from fakewatch.cli import main
+from inference import samples
+from inference.pipeline import Pipeline
+from inference.weights import default_name, load_weights, weights_dir
+from tests.conftest import SHARED_DATA
+
+MAX_BYTES = 32 * 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def shipped() -> str:
+    if not (weights_dir() / "DEFAULT").is_file():
+        pytest.skip("no weights/DEFAULT in this checkout")
+    return default_name()
+
+
+def test_default_weights_are_ours_small_and_calibrated(shipped: str) -> None:
+    folder = weights_dir()
+    assert (folder / f"{shipped}.pt").stat().st_size <= MAX_BYTES
+    assert (folder / "MODEL_CARD.md").is_file()
+    m = load_weights("default").manifest  # checks the sha256 and the architecture
+    assert m.name == shipped and m.trained and not m.architecture.legacy
+    assert m.preprocessing.channel_order == "rgb" and m.preprocessing.input_size == 112
+    assert 0.0 < m.thresholds.real <= m.thresholds.fake < 1.0
+    assert m.provenance["val"]["auc"] is not None
+    assert m.provenance["calibration"]
+
+
+def test_pipeline_uses_the_default(shipped: str, test_device: str) -> None:
+    pipeline = Pipeline("default", device=test_device, frames=4)
+    v = pipeline.analyze(samples.encode_image(samples.astronaut(), "JPEG"))
+    assert v.judged and v.model.startswith(f"{shipped}@")
+    assert v.fake_probability is not None and 0.0 <= v.fake_probability <= 1.0
+
+
+def _pick(folder: Path, n: int) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_file())[:n]
+
+
+@pytest.mark.corpus
+def test_eval_on_a_few_dev_eval_files(
+    shipped: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dev = SHARED_DATA / "dev_eval"
+    chosen = {
+        "real/images/ciplab": _pick(dev / "real/images/ciplab_real_and_fake_rees451", 2),
+        "fake/images/ciplab": _pick(dev / "fake/images/ciplab_real_and_fake_rees451", 2),
+        "real/videos/mead": _pick(dev / "real/videos/dreamtalk_mead_style_clips", 1),
+        "fake/videos/lipsync": _pick(dev / "fake/videos/zzww_lipsync", 1),
+    }
+    for rel, files in chosen.items():
+        (tmp_path / rel).mkdir(parents=True)
+        for f in files:
+            (tmp_path / rel / f.name).symlink_to(f)
+    assert main(["eval", str(tmp_path), "--json", "--frames", "8"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["n_real"], report["n_fake"]) == (3, 3)
+    assert report["n_judged"] + report["n_unjudged"] == 6
+    assert report["model"].startswith(f"{shipped}@") and report["trained"]
+    assert set(report["by_source"]) == {
+        "images/ciplab",
+        "videos/mead",
+        "videos/lipsync",
+    }
+    if report["n_judged"] == 6:
+        assert report["auc"] is not None

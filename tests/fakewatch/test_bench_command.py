@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from inference import samples
+
 TINY = ["--images", "1", "--videos", "1", "--resolution", "320x240", "--seconds", "1"]
 
 
@@ -47,3 +49,55 @@ def test_bench_table_and_soak(tmp_path: Path) -> None:
 def test_bench_refuses_a_bad_resolution(tmp_path: Path) -> None:
     out = bench("--resolution", "wide", cwd=tmp_path)
     assert out.returncode == 2 and "--resolution" in out.stderr
+
+
+def test_bench_through_the_queue(tmp_path: Path) -> None:
+    """A real worker process and the Redis of this machine (a private queue name)."""
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "fakewatch",
+            "bench",
+            "--weights",
+            "random",
+            "--frames",
+            "4",
+            *TINY,
+            "--queue",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+        env={
+            **os.environ,
+            "FAKEWATCH_DATA_DIR": str(tmp_path / "data"),
+            "REDIS_URL": "redis://127.0.0.1:6379/13",
+        },
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    queue = json.loads(out.stdout)["queue"]
+    assert queue["redis"] == "REDIS_URL" and queue["all"]["n"] == 2
+    assert [r["kind"] for r in queue["items"]] == ["image", "video"]
+    for row in queue["items"]:
+        assert row["label"] not in (None, "error", "unsupported") and not row["deduplicated"]
+        assert row["e2e_s"] >= row["inference_s"] > 0
+        assert row["worker_side_s"] is not None and row["delivery_s"] is not None
+    assert isinstance(queue["overhead_p50_s"], float)
+
+
+def test_unique_bytes_still_decode(tmp_path: Path) -> None:
+    from fakewatch.commands.bench_queue import unique_bytes
+    from inference.media import decode
+
+    photo = samples.encode_image(samples.astronaut(), "JPEG")
+    clip = samples.write_face_video(tmp_path / "c.mp4", seconds=1.0, width=160, height=120)
+    for data in (photo, clip.read_bytes()):
+        a, b = unique_bytes(data, 1), unique_bytes(data, 2)
+        assert a != b and a.startswith(data)
+        ref, got = decode(data, frames=3), decode(b, frames=3)
+        assert len(got.frames) == len(ref.frames)
+        assert all((x == y).all() for x, y in zip(ref.frames, got.frames, strict=True))
+    assert unique_bytes(b"GIF89a...", 3) == b"GIF89a..."

@@ -1,0 +1,240 @@
+"""``fakewatch bench --queue``: the workload through Redis and a real worker process.
+
+Each item is submitted with :class:`queue_worker.client.QueueClient` and waited
+for, one at a time, like a bot does; the worker is ``fakewatch worker`` in its
+own process, on the same weights (written to a temporary folder), a temporary
+SQLite store and a private queue name, on ``REDIS_URL`` or an embedded Redis.
+Per item:
+
+* ``e2e``: from ``submit`` being called to ``wait`` returning the verdict;
+* ``inference``: the pipeline's own stage times, as the worker stored them;
+* ``overhead``: ``e2e - inference``: the queue's own cost (store writes, Redis,
+  the worker picking the job up, hashing, the client noticing the result). It is
+  split into ``worker_side`` (the check's ``created_at`` to ``finished_at``, less
+  inference) and ``delivery`` (``finished_at`` until ``wait`` returned).
+
+Identical bytes would be answered from the store without inference, so each
+submission is made unique: a JPEG gets bytes after its end marker and an MP4 a
+trailing ``free`` box, both ignored by every decoder. Other formats are sent as
+they are, once each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fakewatch.settings import Settings
+
+if TYPE_CHECKING:
+    from inference.pipeline import Pipeline
+    from inference.workload import Workload
+
+WORKER_START_TIMEOUT_S = 600.0
+JOB_TIMEOUT_S = 600.0
+
+
+def unique_bytes(data: bytes, nonce: int) -> bytes:
+    """``data`` made unique by ``nonce`` without changing what it decodes to (JPEG, MP4)."""
+    tag = struct.pack(">Q", nonce)
+    if data[:3] == b"\xff\xd8\xff":
+        return data + b"FWBENCH" + tag  # after the end-of-image marker: never read
+    if data[4:8] in (b"ftyp", b"moov", b"mdat", b"free", b"wide", b"skip"):
+        return data + struct.pack(">I", 8 + len(tag)) + b"free" + tag  # a box readers skip
+    return data
+
+
+def _iso(text: str | None) -> float | None:
+    return None if text is None else datetime.fromisoformat(text).timestamp()
+
+
+def _p(values: list[float], q: float) -> float | None:
+    from inference.bench import percentile
+
+    return percentile(values, q)
+
+
+class _Worker:
+    """``fakewatch worker`` in a child process, with its log in a file."""
+
+    def __init__(self, env: dict[str, str], args: list[str], log: Path) -> None:
+        self.log = log
+        self._out = log.open("wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "fakewatch", "worker", *args],
+            env=env,
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
+        )
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._out.close()
+
+    def tail(self) -> str:
+        return self.log.read_text(errors="replace")[-2000:]
+
+
+async def _measure(
+    settings: Settings,
+    items: list[tuple[str, Path]],
+    worker: _Worker,
+    say: Callable[[str], None],
+) -> list[dict[str, Any]]:
+    from queue_worker.client import QueueClient
+    from queue_worker.contracts import MediaContext
+
+    client = await QueueClient.connect(settings)
+    rows: list[dict[str, Any]] = []
+    try:
+        nonce = int(time.time() * 1000)
+        warm = {kind: path for kind, path in items}
+        for i, (kind, path) in enumerate([*warm.items(), *items]):
+            measured = i >= len(warm)
+            data = unique_bytes(path.read_bytes(), nonce + i)
+            ctx = MediaContext(platform="cli", request_kind="cli", file_name=path.name)
+            start = time.perf_counter()
+            check_id = await client.submit(data, ctx)
+            timeout = WORKER_START_TIMEOUT_S if not measured else JOB_TIMEOUT_S
+            result = await client.wait(check_id, timeout=timeout)
+            e2e = time.perf_counter() - start
+            done_wall = time.time()
+            if worker.proc.poll() is not None:
+                raise RuntimeError(f"the worker exited:\n{worker.tail()}")
+            if not measured:
+                say(f"queue warm-up: {kind} {path.name} {e2e:.2f} s ({result.label})")
+                continue
+            inference = sum(result.timings.values())
+            created, finished = _iso(result.created_at), _iso(result.finished_at)
+            stored = (finished - created) if created and finished else None
+            rows.append(
+                {
+                    "kind": kind,
+                    "name": path.name,
+                    "label": result.label,
+                    "deduplicated": result.deduplicated,
+                    "e2e_s": e2e,
+                    "inference_s": inference,
+                    "overhead_s": e2e - inference,
+                    "worker_side_s": None if stored is None else stored - inference,
+                    "delivery_s": None if finished is None else done_wall - finished,
+                }
+            )
+            say(
+                f"queue [{len(rows)}/{len(items)}] {kind} {path.name}: e2e {e2e:.3f} s, "
+                f"inference {inference:.3f} s, overhead {e2e - inference:.3f} s"
+            )
+    finally:
+        await client.close()
+    return rows
+
+
+def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {"n": len(rows)}
+    for key in ("e2e_s", "inference_s", "overhead_s", "worker_side_s", "delivery_s"):
+        values = [r[key] for r in rows if r[key] is not None]
+        out[key[:-2] + "_p50_s"] = _p(values, 50)
+        out[key[:-2] + "_p95_s"] = _p(values, 95)
+    return out
+
+
+def queue_bench(
+    settings: Settings,
+    workload: Workload,
+    pipeline: Pipeline,
+    *,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Run the workload through the queue and a worker process; returns the numbers."""
+    from inference.weights import save_weights
+    from queue_worker.broker import EmbeddedRedis
+
+    say = progress or (lambda _msg: None)
+    tmp = Path(tempfile.mkdtemp(prefix="fakewatch-bench-queue-"))
+    queue = f"fakewatch:bench:{uuid.uuid4().hex[:12]}"
+    overrides: dict[str, Any] = {
+        "data_dir": tmp / "data",
+        "database_url": f"sqlite+aiosqlite:///{tmp / 'bench.sqlite3'}",
+        "queue_name": queue,
+    }
+    qsettings = settings.model_copy(update=overrides)
+    embedded = None if settings.redis_url else EmbeddedRedis.for_settings(qsettings)
+    say("queue: writing the weights for the worker...")
+    manifest = save_weights(pipeline.model, pipeline.manifest, tmp / "weights")
+    env = {
+        **os.environ,
+        "FAKEWATCH_DATA_DIR": str(qsettings.data_dir),
+        "DATABASE_URL": str(qsettings.database_url),
+        "FAKEWATCH_QUEUE": queue,
+        "FAKEWATCH_WEIGHTS": str(tmp / "weights" / f"{manifest.name}.json"),
+        "FAKEWATCH_FRAMES": str(pipeline.frames),
+        "FAKEWATCH_DEVICE": pipeline.device.type,
+    }
+    if settings.redis_url:
+        env["REDIS_URL"] = settings.redis_url
+    say(f"queue: starting a worker (queue {queue})...")
+    worker = _Worker(env, [], tmp / "worker.log")
+    try:
+        rows = asyncio.run(_measure(qsettings, workload.items(), worker, say))
+    finally:
+        worker.stop()
+        if embedded is not None:
+            embedded.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    result: dict[str, Any] = {
+        "redis": "REDIS_URL" if settings.redis_url else "embedded",
+        "store": "temporary SQLite",
+        "items": rows,
+        "all": _summary(rows),
+    }
+    for kind in ("image", "video"):
+        mine = [r for r in rows if r["kind"] == kind]
+        if mine:
+            result[kind] = _summary(mine)
+    result["overhead_p50_s"] = result["all"]["overhead_p50_s"]
+    result["e2e_p50_s"] = result["all"]["e2e_p50_s"]
+    return result
+
+
+def _f(v: float | None) -> str:
+    return "-" if v is None else f"{v:.3f}"
+
+
+def queue_text(result: dict[str, Any]) -> str:
+    """The queue numbers as a table."""
+    cols = ("e2e", "inference", "overhead", "worker_side", "delivery")
+    lines = [
+        "",
+        f"through the queue (Redis: {result['redis']}, store: {result['store']}), "
+        "p50 / p95 seconds:",
+        f"{'':8}{'n':>3}" + "".join(f" {c:>15}" for c in cols),
+    ]
+    for kind in ("image", "video", "all"):
+        s = result.get(kind)
+        if not s:
+            continue
+        row = f"{kind:8}{s['n']:>3}"
+        row += "".join(f" {_f(s[c + '_p50_s']):>7}/{_f(s[c + '_p95_s']):<7}" for c in cols)
+        lines.append(row)
+    med = statistics.median([r["overhead_s"] for r in result["items"]] or [0.0])
+    lines.append(f"queue overhead (end-to-end minus inference), median: {med * 1000:.0f} ms")
+    return "\n".join(lines)

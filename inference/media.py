@@ -13,6 +13,7 @@ Every way a file can fail raises a specific :class:`fakewatch.errors.MediaError`
 from __future__ import annotations
 
 import bisect
+import contextlib
 import io
 import math
 import os
@@ -363,6 +364,24 @@ class _Sampler:
         self.keyframes = keyframes
         self.frames: Iterator[Any] | None = None
         self.position = -math.inf  # time of the last decoded frame
+        # Frames more than this ahead of the position are fast-forwarded over with the
+        # decoder skipping non-reference frames (B-frames nothing refers to): nothing
+        # depends on them, and they are up to half of an H.264 stream. Decoding goes
+        # back to every frame well before the target, so the frame picked is the same.
+        # The margin covers the frames in flight in the decoder's frame threads and
+        # its reordering delay (both counted in frames).
+        ctx = stream.codec_context
+        threads = int(getattr(ctx, "thread_count", 0) or 0) or (os.cpu_count() or 1) + 1
+        rate = float(stream.average_rate or stream.guessed_rate or 25)
+        self.skip_margin = max(0.2, (threads + 4) / max(rate, 1.0))
+        self.skipping = False
+        self.start_estimate: float | None = None
+
+    def _skip_nonref(self, skip: bool) -> None:
+        if skip != self.skipping:
+            with contextlib.suppress(AttributeError, ValueError, TypeError):
+                self.stream.codec_context.skip_frame = "NONREF" if skip else "DEFAULT"
+                self.skipping = skip
 
     def _should_seek(self, target: float) -> bool:
         if target <= self.position:
@@ -383,6 +402,15 @@ class _Sampler:
             self.container.seek(0)
         self.frames = self.container.decode(self.stream)
         self.position = -math.inf
+        # Where decoding starts: the clip's start, or the keyframe the seek lands on
+        # when the index says which (None: unknown until the first frame comes out).
+        self.start_estimate = None
+        if target is None:
+            st = self.stream.start_time
+            self.start_estimate = float(st * self.stream.time_base) if st else 0.0
+        elif self.keyframes:
+            i = bisect.bisect_right(self.keyframes, target) - 1
+            self.start_estimate = self.keyframes[i] if i >= 0 else None
 
     def frame_at(self, target: float) -> Any | None:
         """The first frame whose time is at or after ``target`` (or the last one)."""
@@ -394,6 +422,8 @@ class _Sampler:
             except av.error.FFmpegError:
                 self._restart(None)  # unseekable: decode from the start
         assert self.frames is not None
+        known = self.position if self.position > -math.inf else self.start_estimate
+        self._skip_nonref(known is not None and target - known > self.skip_margin)
         last = None
         for frame in self.frames:
             if frame.time is None:
@@ -402,6 +432,7 @@ class _Sampler:
             last = frame
             if self.position >= target - 1e-4:
                 return frame
+            self._skip_nonref(target - self.position > self.skip_margin)
         return last
 
 

@@ -35,8 +35,12 @@ class AugmentParams:
 NO_AUGMENT = AugmentParams(False, 1.0, (0.0, 0.0), None, None, None, None, None, None)
 
 
-def sample_augment(rng: np.random.Generator) -> AugmentParams:
-    """Draw augmentations with the probabilities used for training."""
+def sample_augment(rng: np.random.Generator, *, gentle: bool = False) -> AugmentParams:
+    """Draw augmentations with the probabilities used for training.
+
+    ``gentle`` (the curriculum's first epochs) re-compresses less often and less hard,
+    and blurs and adds noise less often, so the blend's traces survive.
+    """
 
     def maybe(p: float, low: float, high: float) -> float | None:
         return float(rng.uniform(low, high)) if rng.random() < p else None
@@ -49,9 +53,13 @@ def sample_augment(rng: np.random.Generator) -> AugmentParams:
         brightness=float(rng.uniform(-0.1, 0.1)) if colour else None,
         contrast=float(rng.uniform(0.8, 1.2)) if colour else None,
         saturation=float(rng.uniform(0.7, 1.3)) if colour else None,
-        blur_sigma=maybe(0.15, 0.3, 1.2),
-        noise_std=maybe(0.15, 1.0, 6.0),
-        jpeg_quality=int(rng.integers(40, 96)) if rng.random() < 0.5 else None,
+        blur_sigma=maybe(0.05 if gentle else 0.15, 0.3, 1.2),
+        noise_std=maybe(0.05 if gentle else 0.15, 1.0, 6.0),
+        jpeg_quality=(
+            int(rng.integers(70 if gentle else 40, 96))
+            if rng.random() < (0.25 if gentle else 0.5)
+            else None
+        ),
     )
 
 

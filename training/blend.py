@@ -28,6 +28,7 @@ import numpy as np
 Point = tuple[float, float]
 
 _BLEND_RATIOS = (0.25, 0.5, 0.75, 1.0, 1.0, 1.0)  # the paper's list: mostly opaque
+_STRONG_RATIOS = (0.75, 1.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -53,22 +54,32 @@ class BlendParams:
     ratio: float  # blend ratio: the mask's peak
 
 
-def sample_params(rng: np.random.Generator) -> BlendParams:
-    """Draw one manipulation, with ranges adapted from the paper's code to 5 landmarks."""
+def sample_params(rng: np.random.Generator, *, strong: bool = False) -> BlendParams:
+    """Draw one manipulation, with ranges adapted from the paper's code to 5 landmarks.
+
+    ``strong`` widens the jitter and keeps the blend mostly opaque: an easier task
+    for the first epochs of a network trained from scratch (a curriculum).
+    """
+    k = 1.5 if strong else 1.0
+    ratios = _STRONG_RATIOS if strong else _BLEND_RATIOS
+    scale = 0.95 ** (1.6 if strong else 1.0)
     return BlendParams(
         jitter_target=bool(rng.random() < 0.5),
         rgb_shift=(
-            float(rng.uniform(-20, 20)),
-            float(rng.uniform(-20, 20)),
-            float(rng.uniform(-20, 20)),
+            float(rng.uniform(-20, 20) * k),
+            float(rng.uniform(-20, 20) * k),
+            float(rng.uniform(-20, 20) * k),
         ),
-        brightness=float(rng.uniform(-0.1, 0.1)),
-        contrast=float(rng.uniform(0.9, 1.1)),
-        saturation=float(rng.uniform(0.85, 1.15)),
+        brightness=float(rng.uniform(-0.1, 0.1) * k),
+        contrast=float(1 + rng.uniform(-0.1, 0.1) * k),
+        saturation=float(1 + rng.uniform(-0.15, 0.15) * k),
         degrade="downscale" if rng.random() < 0.5 else "sharpen",
-        degrade_amount=float(rng.uniform(1.3, 2.5)),
-        scale=float(rng.uniform(0.95, 1 / 0.95)),
-        shift=(float(rng.uniform(-0.03, 0.03)), float(rng.uniform(-0.015, 0.015))),
+        degrade_amount=float(rng.uniform(1.3, 2.5) * (1.2 if strong else 1.0)),
+        scale=float(rng.uniform(scale, 1 / scale)),
+        shift=(
+            float(rng.uniform(-0.03, 0.03) * k),
+            float(rng.uniform(-0.015, 0.015) * k),
+        ),
         mask_kind="ellipse" if rng.random() < 0.5 else "hull",
         mask_size=(float(rng.uniform(0.8, 1.25)), float(rng.uniform(0.85, 1.3))),
         mask_centre=float(rng.uniform(0.35, 0.65)),
@@ -76,7 +87,7 @@ def sample_params(rng: np.random.Generator) -> BlendParams:
         elastic_amount=float(rng.uniform(0.0, 0.03)),
         erode=float(rng.uniform(0.02, 0.1)),
         feather=float(rng.uniform(0.02, 0.12)),
-        ratio=float(_BLEND_RATIOS[int(rng.integers(0, len(_BLEND_RATIOS)))]),
+        ratio=float(ratios[int(rng.integers(0, len(ratios)))]),
     )
 
 

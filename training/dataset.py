@@ -99,6 +99,7 @@ class FaceSamples(torch.utils.data.Dataset[Batch]):
         self.train = train
         self.seed = seed
         self.epoch = 0
+        self.strong = False  # curriculum: stronger blends, gentler damage
         self.fraction = margin_fraction(faces.geometry.margin, prep.margin)
 
     def __len__(self) -> int:
@@ -120,12 +121,13 @@ class FaceSamples(torch.utils.data.Dataset[Batch]):
         chosen = pick_frames(seq.length, self.length_of(index), rng if self.train else None)
         frames = [seq.frames[i] for i in chosen]
         crops = [self.faces.crop(f) for f in frames]
-        augment = sample_augment(rng) if self.train else NO_AUGMENT
+        augment = sample_augment(rng, gentle=self.strong) if self.train else NO_AUGMENT
         noise_seed = int(rng.integers(0, 2**31 - 1))
         size = self.prep.input_size
         samples: list[tuple[list[np.ndarray], int, torch.Tensor]] = []
         if entry.pair:
-            blended = blend_sequence(crops, [f.landmarks for f in frames], sample_params(rng))
+            params = sample_params(rng, strong=self.strong)
+            blended = blend_sequence(crops, [f.landmarks for f in frames], params)
             masks = torch.from_numpy(
                 np.stack(
                     [

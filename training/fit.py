@@ -173,6 +173,7 @@ class Trainer:
             self.faces, entries, self.prep, seq_len=config.seq_len, train=True, seed=config.seed
         )
         data.epoch = self.epoch
+        data.strong = self.epoch < config.strong_epochs
         batches = LengthBatches(
             data, config.batch, shuffle=True, seed=config.seed, epoch=self.epoch
         )

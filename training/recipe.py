@@ -35,6 +35,7 @@ class FitConfig:
     seq_len: int = 4  # frames per training video sequence
     frame_loss: float = 0.5  # weight of the per-frame head's loss
     mask_loss: float = 1.0  # weight of the blend-mask heads' loss (training only); 0: off
+    strong_epochs: int = 0  # curriculum: epochs (from the first) with strong blends
     samples_per_epoch: int | None = None  # entries; None: every entry once
     video_repeat: int = 4
     max_val: int | None = 600  # val real sequences kept (each also gives a self-blend)

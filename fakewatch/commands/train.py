@@ -63,6 +63,12 @@ def register(sub: Any) -> None:
     fit.add_argument("--lr", type=float, default=1e-3)
     fit.add_argument("--seq-len", type=int, default=4, help="frames per video sequence")
     fit.add_argument(
+        "--strong-epochs",
+        type=int,
+        default=0,
+        help="curriculum: the first N epochs use stronger blends and gentler damage",
+    )
+    fit.add_argument(
         "--mask-loss",
         type=float,
         default=1.0,
@@ -135,6 +141,7 @@ def run_fit(args: argparse.Namespace, settings: Settings) -> int:
         lr=args.lr,
         seq_len=args.seq_len,
         mask_loss=args.mask_loss,
+        strong_epochs=args.strong_epochs,
         samples_per_epoch=args.samples_per_epoch,
         max_val=args.max_val,
         threads=args.threads,

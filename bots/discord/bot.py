@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 # answers must come within Discord's 15 minutes; this leaves room.
 WAIT_TIMEOUT_S = 300.0
 RECOVERY_INTERVAL_S = 30.0
+# How long closing waits for a recovery sweep under way to finish.
+STOP_GRACE_S = 10.0
 
 MESSAGE_CONTENT_WARNING = (
     "The Message Content intent is not enabled for this application, so Discord hides the "
@@ -105,6 +107,7 @@ class FakeWatchBot(commands.Bot):
         )
         self.replies = DiscordReplies(self)
         self.recovery_interval = recovery_interval
+        self.recovery = Recovery(flow=self.flow, deliverer=self.replies)
         self._recovery: asyncio.Task[None] | None = None
 
     @property
@@ -136,8 +139,7 @@ class FakeWatchBot(commands.Bot):
         self.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]
         synced = await self.tree.sync()
         log.info("synced %d application commands", len(synced))
-        recovery = Recovery(flow=self.flow, deliverer=self.replies)
-        self._recovery = asyncio.create_task(recovery.run(self.recovery_interval))
+        self._recovery = asyncio.create_task(self.recovery.run(self.recovery_interval))
 
     async def on_ready(self) -> None:
         """Log who we are and where."""
@@ -158,9 +160,14 @@ class FakeWatchBot(commands.Bot):
         """Stop waiting for verdicts and sweeping, then disconnect."""
         self.flow.close()
         if self._recovery is not None:
-            self._recovery.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._recovery
+            # A sweep under way finishes, so a verdict it delivered is also marked replied
+            # (else the next start would post it again); the connection is still open here.
+            self.recovery.stop()
+            try:
+                await asyncio.wait_for(self._recovery, STOP_GRACE_S)
+            except TimeoutError:
+                log.warning("the recovery sweep did not finish in %gs", STOP_GRACE_S)
+            self._recovery = None
         await super().close()
 
 

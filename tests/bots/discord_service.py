@@ -30,6 +30,27 @@ from tests.services import REDIS_URL, delete_queue_keys, redis_reachable
 MAX_MEDIA_BYTES = 2 * 1024 * 1024
 
 
+@contextlib.contextmanager
+def worker_process(env: dict[str, str], *, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """``fakewatch worker`` in its own process with ``env``; stopped (SIGTERM) on exit."""
+    with log.open("ab") as out:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "fakewatch", "worker"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield worker
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+
+
 @dataclass(frozen=True)
 class Service:
     """Where the module's store and queue are, and the worker's log."""
@@ -37,12 +58,17 @@ class Service:
     env: dict[str, str]
     worker_log: Path
 
+    @property
+    def queue_name(self) -> str:
+        """The queue the module's worker takes jobs from."""
+        return self.env["FAKEWATCH_QUEUE"]
+
     def settings(self, fake: FakeDiscord | None = None, **overrides: Any) -> Settings:
         """The bot's settings: this service, and the fake Discord's endpoints and token."""
         values: dict[str, Any] = {
             "redis_url": self.env["REDIS_URL"],
             "database_url": self.env["DATABASE_URL"],
-            "queue_name": self.env["FAKEWATCH_QUEUE"],
+            "queue_name": self.queue_name,
             "data_dir": self.env["FAKEWATCH_DATA_DIR"],
             "max_media_bytes": MAX_MEDIA_BYTES,
         }
@@ -53,6 +79,16 @@ class Service:
                 "discord_gateway_url": fake.gateway_url,
             }
         return load_settings(**(values | overrides))
+
+    @contextlib.contextmanager
+    def extra_worker(self, queue_name: str) -> Iterator[None]:
+        """Another worker on the same store, taking jobs from ``queue_name``."""
+        env = {**self.env, "FAKEWATCH_QUEUE": queue_name}
+        try:
+            with worker_process(env, log=self.worker_log.with_name(f"{queue_name}.log")):
+                yield
+        finally:
+            delete_queue_keys(queue_name)
 
 
 @pytest.fixture(scope="module")
@@ -77,23 +113,11 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     }
     # Migrate before the worker starts, so it and the tests never race to create tables.
     upgrade_database(env["DATABASE_URL"])
-    log_path = folder / "worker.log"
-    with log_path.open("wb") as log:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "fakewatch", "worker"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    service = Service(env=env, worker_log=folder / "worker.log")
     try:
-        yield Service(env=env, worker_log=log_path)
+        with worker_process(env, log=service.worker_log):
+            yield service
     finally:
-        worker.terminate()
-        try:
-            worker.wait(30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
         delete_queue_keys(queue)
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from arq import cron, func
 from arq.connections import ArqRedis
@@ -33,6 +33,7 @@ from db.schema import upgrade_database_async
 from fakewatch.settings import Settings, load_settings
 from queue_worker.broker import redis_settings
 from queue_worker.contracts import ANALYZE
+from queue_worker.metrics import instrument, start_exporter
 from queue_worker.tasks import WorkerState, analyze, fail_lost_checks, purge_media
 
 if TYPE_CHECKING:
@@ -85,6 +86,7 @@ async def startup(ctx: dict[str, Any]) -> None:
         executor=executor,
         redis=redis,
     )
+    start_exporter(settings)  # /metrics when FAKEWATCH_METRICS_PORT is set
     log.info(
         "worker ready: model %s on %s, queue %s, %d job(s) at a time",
         pipeline.model_id,
@@ -126,7 +128,10 @@ class WorkerSettings:
     environment, Redis at localhost); ``fakewatch worker`` is the supported way.
     """
 
-    functions: ClassVar[list[Function | WorkerCoroutine]] = [func(analyze, name=ANALYZE)]
+    functions: ClassVar[list[Function | WorkerCoroutine]] = [
+        # The wrapper keeps analyze's signature; arq's protocol type cannot see through it.
+        func(cast(WorkerCoroutine, instrument(analyze)), name=ANALYZE)
+    ]
     cron_jobs: ClassVar[list[CronJob]] = housekeeping_jobs("fakewatch:queue")
     on_startup = startup
     on_shutdown = shutdown

@@ -31,7 +31,7 @@ from typing import Any
 import torch
 
 from inference.baseline import NaiveBaseline
-from inference.pipeline import Pipeline
+from inference.pipeline import Pipeline, resolve_precision
 from inference.verdict import STAGES
 from inference.workload import Workload
 
@@ -69,6 +69,18 @@ def reset_peak_rss() -> bool:
     except OSError:
         return False
     return True
+
+
+def cpu_name() -> str:
+    """The CPU's model name (from /proc/cpuinfo where there is one)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def percentile(values: Iterable[float], q: float) -> float | None:
@@ -198,9 +210,10 @@ def report(pipeline: Pipeline, workload: Workload, runs: Runs, **context: Any) -
         "peak_rss_mb": peak_rss_mb(),
         "rss_mb": rss_mb(),
         "device": str(pipeline.device),
+        "precision": resolve_precision(pipeline.device, pipeline.precision),
         "torch_threads": torch.get_num_threads(),
         "cpu_count": os.cpu_count(),
-        "cpu": platform.processor() or platform.machine(),
+        "cpu": cpu_name(),
         "torch": torch.__version__,
         "model": pipeline.model_id,
         "model_parameters": sum(p.numel() for p in pipeline.model.parameters()),
@@ -266,9 +279,10 @@ def table(result: dict[str, Any]) -> str:
     """The report as readable text."""
     lines = [
         f"device {result['device']} · {result['torch_threads']} torch threads · "
-        f"{result['cpu_count']} CPUs · torch {result['torch']}",
+        f"{result['cpu_count']} CPUs ({result['cpu']}) · torch {result['torch']}",
         f"model {result['model']} ({result['model_parameters'] / 1e6:.1f} M parameters) · "
-        f"{result['frames']} frames per video · detection on <= {result['detect_max_side']} px",
+        f"{result['frames']} frames per video · detection on <= {result['detect_max_side']} px"
+        f" · classifier {result['precision']}",
         f"workload: {result['workload']}",
     ]
     if "load_before" in result:

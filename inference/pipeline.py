@@ -6,9 +6,10 @@ stages for one item, timing each. ``analyze_many`` decodes the next item while
 the current one is inferred; ``analyze_batch`` puts the frames and face crops of
 several items through MTCNN and the classifier together (what a GPU wants).
 
-On CUDA the classifier runs in channels_last memory format under bf16 autocast
-(the LSTM head stays fp32); on the CPU both are off, because measured there they
-do not help (see docs/performance.md).
+The classifier's trunk runs in channels_last memory format, under bf16 autocast
+where the hardware computes bf16 natively (CUDA; CPUs with AVX512-BF16 or AMX):
+measured on such a CPU the trunk is 2.2x faster, its features within 0.4% of
+fp32's. The LSTM head always runs in fp32. See docs/performance.md.
 """
 
 from __future__ import annotations
@@ -118,10 +119,27 @@ def face_crops(media: DecodedMedia, face_track: FaceTrack, prep: Preprocessing) 
     ]
 
 
+def resolve_precision(device: torch.device, precision: Precision = "auto") -> str:
+    """``fp32`` or ``bf16``: what ``precision`` means on ``device``.
+
+    ``auto`` is bf16 where the device computes it natively, else fp32.
+    """
+    if precision != "auto":
+        return precision
+    if device.type == "cuda":
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
+    if device.type == "cpu":
+        native = (
+            torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+        )
+        return "bf16" if native else "fp32"
+    return "fp32"
+
+
 def _autocast(
     device: torch.device, precision: Precision
 ) -> contextlib.AbstractContextManager[None]:
-    if precision == "bf16" or (precision == "auto" and device.type == "cuda"):
+    if resolve_precision(device, precision) == "bf16":
         return torch.autocast(device.type, dtype=torch.bfloat16)
     return contextlib.nullcontext()
 
@@ -136,13 +154,11 @@ def crop_features(
     chunk: int = MAX_CROPS_PER_FORWARD,
 ) -> torch.Tensor:
     """The trunk's ``(N, 2048)`` fp32 features of face crops, ``chunk`` crops per forward."""
-    channels_last = device.type == "cuda"
     parts: list[torch.Tensor] = []
     with torch.inference_mode():
         for start in range(0, len(crops), chunk):
             x = crops_tensor(crops[start : start + chunk], prep, device)
-            if channels_last:
-                x = x.contiguous(memory_format=torch.channels_last)
+            x = x.contiguous(memory_format=torch.channels_last)
             with _autocast(device, precision):
                 parts.append(model.forward_features(x).float())
     return parts[0] if len(parts) == 1 else torch.cat(parts)
@@ -231,8 +247,8 @@ class Pipeline:
         self.weights = load_weights(weights) if isinstance(weights, str) else weights
         self.manifest = self.weights.manifest
         self.model = self.weights.model.to(self.device).eval()
-        if self.device.type == "cuda":
-            self.model = self.model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+        # channels_last: 10-15% faster convolutions on the CPU too (docs/performance.md)
+        self.model = self.model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         self.precision: Precision = precision
         self.frames = frames or self.manifest.preprocessing.sequence_length
         self.limits = limits or MediaLimits()

@@ -161,9 +161,14 @@ def measure(
     *,
     baseline: bool = False,
     repeat: int = 1,
+    batch: int = 1,
     progress: Progress | None = None,
 ) -> Runs:
-    """Warm up, then run the latency passes (and the baseline) and the throughput pass."""
+    """Warm up, then run the latency passes (and the baseline) and the throughput pass.
+
+    Args:
+        batch: items per inference batch in the throughput pass (``analyze_many``).
+    """
     say = progress or (lambda _msg: None)
     naive = NaiveBaseline(pipeline) if baseline else None
     items = workload.items()
@@ -186,11 +191,11 @@ def measure(
     for kind, paths in (("image", workload.images), ("video", workload.videos)):
         if not paths:
             continue
-        batch = list(paths) * repeat
+        items_of_kind = list(paths) * repeat
         start = time.perf_counter()
-        for _ in pipeline.analyze_many(batch):
+        for _ in pipeline.analyze_many(items_of_kind, batch=batch):
             pass
-        runs.throughput[kind] = len(batch) / (time.perf_counter() - start)
+        runs.throughput[kind] = len(items_of_kind) / (time.perf_counter() - start)
         say(f"throughput: {runs.throughput[kind]:.2f} {kind}s/s")
     return runs
 
@@ -198,6 +203,12 @@ def measure(
 def report(pipeline: Pipeline, workload: Workload, runs: Runs, **context: Any) -> dict[str, Any]:
     """The bench's JSON object: the keys ``fakewatch bench --json`` promises, and more."""
     image, video = _summary(runs.fast, "image"), _summary(runs.fast, "video")
+    if pipeline.device.type == "cuda":
+        # What share of an item's time is spent in the stages that run on the GPU.
+        for s in (image, video):
+            total = sum(s["stages_s"].values())
+            gpu = s["stages_s"].get("detect", 0.0) + s["stages_s"].get("classify", 0.0)
+            s["gpu_stage_share"] = gpu / total if total else None
     out: dict[str, Any] = {
         "image_p50_s": image["p50_s"],
         "image_p95_s": image["p95_s"],

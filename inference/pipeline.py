@@ -6,10 +6,8 @@ stages for one item, timing each. ``analyze_many`` decodes the next item while
 the current one is inferred; ``analyze_batch`` puts the frames and face crops of
 several items through MTCNN and the classifier together (what a GPU wants).
 
-The classifier's trunk runs in channels_last memory format, under bf16 autocast
-where the hardware computes bf16 natively (CUDA; CPUs with AVX512-BF16 or AMX):
-measured on such a CPU the trunk is 2.2x faster, its features within 0.4% of
-fp32's. The LSTM head always runs in fp32. See docs/performance.md.
+The classifier's functions live in :mod:`inference.classifier` and are
+re-exported here, where the other stages are.
 """
 
 from __future__ import annotations
@@ -22,16 +20,24 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Literal, TypeVar
+from typing import TypeVar
 
 import cv2
-import numpy as np
 import torch
 
 from fakewatch.errors import ConfigurationError, MediaError
-from inference.faces import DetectorConfig, FaceBox, FaceDetector, crop_face
+from inference.classifier import (
+    MAX_CROPS_PER_FORWARD,
+    Precision,
+    classify,
+    crop_features,
+    crops_tensor,
+    face_crops,
+    resolve_precision,
+    score_tracks,
+)
+from inference.faces import DetectorConfig, FaceBox, FaceDetector
 from inference.media import DecodedMedia, MediaLimits, MediaSource, decode
-from inference.model import Preprocessing, ResNeXtLSTM, fake_probability
 from inference.tracks import FaceTrack, TrackerConfig, track
 from inference.verdict import FaceScore, Verdict, decide
 from inference.weights import LoadedWeights, load_weights
@@ -40,19 +46,22 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 __all__ = [
+    "MAX_CROPS_PER_FORWARD",
     "Pipeline",
+    "Precision",
     "classify",
     "configure_threads",
+    "crop_features",
+    "crops_tensor",
     "decide",
     "decode",
     "detect",
+    "face_crops",
     "pick_device",
+    "resolve_precision",
+    "score_tracks",
     "track",
 ]
-
-Precision = Literal["auto", "fp32", "bf16"]
-# Crops per classifier forward in analyze_batch: bounds activation memory on a big batch.
-MAX_CROPS_PER_FORWARD = 256
 
 
 def configure_threads(threads: int | None = None) -> int:
@@ -84,126 +93,6 @@ def pick_device(name: str = "auto") -> torch.device:
 def detect(media: DecodedMedia, detector: FaceDetector) -> list[list[FaceBox]]:
     """Faces in each sampled frame."""
     return detector.detect(media.frames)
-
-
-def crops_tensor(
-    crops: Sequence[np.ndarray], prep: Preprocessing, device: torch.device | None = None
-) -> torch.Tensor:
-    """RGB uint8 crops ``(H, W, 3)`` -> a normalised ``(N, 3, S, S)`` float tensor.
-
-    The crops travel to ``device`` as uint8 and are normalised there: a quarter of
-    the bytes of a float copy cross the bus.
-    """
-    batch = torch.from_numpy(np.stack(crops))
-    if device is not None and device.type != "cpu":
-        batch = batch.pin_memory().to(device, non_blocking=True)
-    if prep.channel_order == "bgr":
-        batch = batch.flip(-1)  # the public app fed OpenCV's BGR frames to the network
-    x = batch.permute(0, 3, 1, 2).float().div_(255.0)
-    mean = torch.tensor(prep.mean, device=x.device).view(1, 3, 1, 1)
-    std = torch.tensor(prep.std, device=x.device).view(1, 3, 1, 1)
-    return (x - mean) / std
-
-
-def face_crops(media: DecodedMedia, face_track: FaceTrack, prep: Preprocessing) -> list[np.ndarray]:
-    """The crops of one track, cut from the full-resolution frames."""
-    return [
-        crop_face(
-            media.frames[f.frame],
-            f.box,
-            size=prep.input_size,
-            margin=prep.margin,
-            square=prep.square,
-        )
-        for f in face_track.faces
-    ]
-
-
-def resolve_precision(device: torch.device, precision: Precision = "auto") -> str:
-    """``fp32`` or ``bf16``: what ``precision`` means on ``device``.
-
-    ``auto`` is bf16 where the device computes it natively, else fp32.
-    """
-    if precision != "auto":
-        return precision
-    if device.type == "cuda":
-        return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
-    if device.type == "cpu":
-        native = (
-            torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
-        )
-        return "bf16" if native else "fp32"
-    return "fp32"
-
-
-def _autocast(
-    device: torch.device, precision: Precision
-) -> contextlib.AbstractContextManager[None]:
-    if resolve_precision(device, precision) == "bf16":
-        return torch.autocast(device.type, dtype=torch.bfloat16)
-    return contextlib.nullcontext()
-
-
-def crop_features(
-    crops: Sequence[np.ndarray],
-    model: ResNeXtLSTM,
-    prep: Preprocessing,
-    device: torch.device,
-    *,
-    precision: Precision = "auto",
-    chunk: int = MAX_CROPS_PER_FORWARD,
-) -> torch.Tensor:
-    """The trunk's ``(N, 2048)`` fp32 features of face crops, ``chunk`` crops per forward."""
-    parts: list[torch.Tensor] = []
-    with torch.inference_mode():
-        for start in range(0, len(crops), chunk):
-            x = crops_tensor(crops[start : start + chunk], prep, device)
-            x = x.contiguous(memory_format=torch.channels_last)
-            with _autocast(device, precision):
-                parts.append(model.forward_features(x).float())
-    return parts[0] if len(parts) == 1 else torch.cat(parts)
-
-
-def score_tracks(
-    tracks: Sequence[FaceTrack], features: torch.Tensor, model: ResNeXtLSTM
-) -> list[FaceScore]:
-    """The LSTM head over each track's rows of ``features`` (in track order), in fp32."""
-    scores: list[FaceScore] = []
-    start = 0
-    with torch.inference_mode():
-        for t in tracks:
-            seq = features[start : start + len(t.faces)].unsqueeze(0)
-            start += len(t.faces)
-            logits, frame_logits = model.forward_head(seq)
-            p = float(fake_probability(logits)[0])
-            frame_p = fake_probability(frame_logits)[0].tolist()
-            scores.append(
-                FaceScore(
-                    track=t.id,
-                    fake_probability=p,
-                    frames=t.frames,
-                    frame_scores=tuple(float(v) for v in frame_p),
-                    box=t.faces[0].box,
-                )
-            )
-    return scores
-
-
-def classify(
-    media: DecodedMedia,
-    tracks: Sequence[FaceTrack],
-    model: ResNeXtLSTM,
-    prep: Preprocessing,
-    device: torch.device,
-    *,
-    precision: Precision = "auto",
-) -> list[FaceScore]:
-    """Score every face track: one trunk forward over all crops, then the LSTM per track."""
-    if not tracks:
-        return []
-    crops = [c for t in tracks for c in face_crops(media, t, prep)]
-    features = crop_features(crops, model, prep, device, precision=precision)
-    return score_tracks(tracks, features, model)
 
 
 def frame_scores(scores: Sequence[FaceScore], n_frames: int) -> tuple[float | None, ...]:
@@ -241,7 +130,7 @@ class Pipeline:
         detector: DetectorConfig | None = None,
         tracker: TrackerConfig | None = None,
         precision: Precision = "auto",
-        decode_workers: int = 2,
+        decode_workers: int | None = None,
     ) -> None:
         self.device = pick_device(device)
         self.weights = load_weights(weights) if isinstance(weights, str) else weights
@@ -254,7 +143,10 @@ class Pipeline:
         self.limits = limits or MediaLimits()
         self.detector = FaceDetector(self.device, detector)
         self.tracker = tracker or TrackerConfig()
-        self.decode_workers = max(1, decode_workers)
+        # Two decode threads keep a 2-core CPU pipeline fed; a GPU needs more of them.
+        cores = os.cpu_count() or 2
+        default_workers = 2 if self.device.type == "cpu" else min(8, cores)
+        self.decode_workers = max(1, decode_workers or default_workers)
         self._pool: ThreadPoolExecutor | None = None
 
     @property
@@ -267,27 +159,38 @@ class Pipeline:
         return self._finish(self._load(source))
 
     def analyze_many(
-        self, sources: Iterable[MediaSource], *, prefetch: int = 1
+        self, sources: Iterable[MediaSource], *, prefetch: int = 1, batch: int = 1
     ) -> Iterator[Verdict]:
-        """Verdicts for ``sources`` in order, decoding up to ``prefetch`` items ahead.
+        """Verdicts for ``sources`` in order, decoding ahead on the pool.
 
-        Decoding (FFmpeg, Pillow) releases the GIL, so the next item is decoded on a
-        pool thread while the current one is in MTCNN and the classifier.
+        Decoding (FFmpeg, Pillow) releases the GIL, so the next items are decoded on
+        pool threads while the current ones are in MTCNN and the classifier.
+
+        Args:
+            sources: paths or bytes.
+            prefetch: how many batches to decode ahead of the one being inferred.
+            batch: items inferred together (as :meth:`analyze_batch` does); 1 on a CPU.
         """
         pool = self._decode_pool()
         items = iter(sources)
+        batch = max(1, batch)
         pending: deque[Future[_Loaded]] = deque()
-        for _ in range(max(0, prefetch) + 1):
-            nxt = next(items, _END)
-            if nxt is _END:
-                break
-            pending.append(pool.submit(self._load, nxt))  # type: ignore[arg-type]
-        while pending:
-            loaded = pending.popleft().result()
-            nxt = next(items, _END)
-            if nxt is not _END:
+
+        def fill() -> None:
+            while len(pending) < batch * (max(0, prefetch) + 1):
+                nxt = next(items, _END)
+                if nxt is _END:
+                    return
                 pending.append(pool.submit(self._load, nxt))  # type: ignore[arg-type]
-            yield self._finish(loaded)
+
+        fill()
+        while pending:
+            group = [pending.popleft().result() for _ in range(min(batch, len(pending)))]
+            fill()
+            if len(group) == 1:
+                yield self._finish(group[0])
+            else:
+                yield from self._finish_together(group)
 
     def analyze_batch(self, sources: Sequence[MediaSource]) -> list[Verdict]:
         """Verdicts for several items, with their frames and crops batched together.
@@ -299,7 +202,9 @@ class Pipeline:
         item waited for. Should a batched stage fail, every item is retried alone,
         so one bad item cannot cost the others their verdicts.
         """
-        loaded = list(self._decode_pool().map(self._load, sources))
+        return self._finish_together(list(self._decode_pool().map(self._load, sources)))
+
+    def _finish_together(self, loaded: list[_Loaded]) -> list[Verdict]:
         ok = [x for x in loaded if x.media is not None]
         shared: dict[str, float] = {}
         try:

@@ -52,6 +52,13 @@ def register(sub: Any) -> None:
     p.add_argument("--soak", type=int, default=0, metavar="N", help="run N items, print RSS")
     p.add_argument("--threads", type=int, default=None, metavar="N", help="torch threads")
     p.add_argument(
+        "--batch",
+        type=int,
+        default=None,
+        metavar="N",
+        help="items per batch in the throughput pass (default: 8 on CUDA, 1 on the CPU)",
+    )
+    p.add_argument(
         "--weights",
         default=None,
         metavar="NAME|PATH",
@@ -146,10 +153,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.soak:
         result: dict[str, Any] = bench.soak(pipeline, workload, args.soak, progress=say)
     else:
+        batch = args.batch or (8 if pipeline.device.type == "cuda" else 1)
         runs = bench.measure(
-            pipeline, workload, baseline=args.baseline, repeat=max(1, args.repeat), progress=say
+            pipeline,
+            workload,
+            baseline=args.baseline,
+            repeat=max(1, args.repeat),
+            batch=batch,
+            progress=say,
         )
-        result = bench.report(pipeline, workload, runs)
+        result = bench.report(pipeline, workload, runs, throughput_batch=batch)
     result |= {
         "load_before": load_before,
         "load_after": os.getloadavg()[0],

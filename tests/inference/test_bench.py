@@ -93,13 +93,16 @@ def test_analyze_many_and_batch_agree_with_analyze(
     one = [pipeline.analyze(s) for s in sources]
     many = list(pipeline.analyze_many(sources, prefetch=2))
     batch = pipeline.analyze_batch(sources)
-    for a, b, c in zip(one, many, batch, strict=True):
-        assert a.label == b.label == c.label
+    streamed = list(pipeline.analyze_many(sources, batch=2))
+    for a, b, c, d in zip(one, many, batch, streamed, strict=True):
+        assert a.label == b.label == c.label == d.label
+        assert set(c.timings) == set(d.timings) == set(a.timings) and d.faces == a.faces
         assert a.faces == b.faces == c.faces and a.frames == b.frames == c.frames
         assert [f.frames for f in a.face_scores] == [f.frames for f in c.face_scores]
         if a.fake_probability is not None:
             assert b.fake_probability == pytest.approx(a.fake_probability, abs=1e-6)
             assert c.fake_probability == pytest.approx(a.fake_probability, abs=1e-4)
+            assert d.fake_probability == pytest.approx(a.fake_probability, abs=1e-4)
     assert one[2].label == "unsupported" and batch[2].reason_code == one[2].reason_code
 
 

@@ -17,6 +17,7 @@ import contextlib
 import io
 import math
 import os
+import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,7 @@ from fakewatch.errors import (
     TooManyPixels,
     UnsupportedMedia,
 )
+from inference.boxes import claimed_samples
 
 MediaSource = str | os.PathLike[str] | bytes
 MediaKind = Literal["image", "video"]
@@ -81,6 +83,17 @@ class MediaLimits:
     max_pixels: int = 50_000_000
     max_duration_s: float = 600.0
     max_animation_frames: int = 20_000
+    # A container may not claim more frames than this (an MP4 index of millions of
+    # constant-size samples costs gigabytes in FFmpeg while the file has kilobytes).
+    max_claimed_frames: int = 1_000_000
+    # Decoding work, in pixels: an animation redraws its whole canvas for every frame,
+    # a video decodes every frame between keyframe and sample. Both are bounded, so
+    # a small file cannot keep a worker busy for hours.
+    max_animation_pixels: int = 4_000_000_000
+    max_decoded_pixels: int = 20_000_000_000
+    # Sampled video frames larger than this are scaled down as they are kept (8K
+    # video at 16 frames would otherwise hold gigabytes); 4K UHD passes untouched.
+    max_kept_pixels: int = 3840 * 2160
 
 
 @dataclass(frozen=True)
@@ -117,13 +130,39 @@ _MAGIC: tuple[tuple[int, bytes, str], ...] = (
     (4, b"skip", "mp4"),
 )
 _BMP_HEADER_SIZES = (12, 40, 52, 56, 64, 108, 124)
+_ASF_GUID = bytes.fromhex("3026b2758e66cf11a6d900aa0062ce6c")
+# The only FFmpeg demuxer each sniffed container may be opened with. FFmpeg never
+# probes: an unknown file is refused before it sees it, so none of its other
+# demuxers (playlists, concat lists, image pipes, hundreds more) reads hostile bytes.
+_DEMUXERS = {
+    "mp4": "mov",
+    "matroska": "matroska",
+    "avi": "avi",
+    "flv": "flv",
+    "ivf": "ivf",
+    "ogg": "ogg",
+    "mpegts": "mpegts",
+    "mpeg": "mpeg",
+    "asf": "asf",
+}
+# What Pillow raises on damaged data (its plugins index and unpack short reads too).
+_PILLOW_ERRORS = (OSError, ValueError, SyntaxError, EOFError, IndexError, struct.error)
+# The Pillow plugins each sniffed image format may be read with.
+_PILLOW_FORMATS = {
+    "jpeg": ("JPEG",),  # its factory turns multi-picture files into MPO itself
+    "png": ("PNG",),
+    "gif": ("GIF",),
+    "webp": ("WEBP",),
+    "bmp": ("BMP",),
+}
 
 
 def sniff(head: bytes) -> str | None:
     """Name the format from the first bytes of a file, or None if unknown.
 
     Returns:
-        One of ``jpeg png gif webp bmp mp4 matroska avi flv mpegts ivf ogg`` or None.
+        One of ``jpeg png gif webp bmp mp4 matroska avi flv mpegts mpeg asf ivf ogg``
+        or None.
     """
     for offset, magic, name in _MAGIC:
         if head[offset : offset + len(magic)] == magic:
@@ -134,6 +173,12 @@ def sniff(head: bytes) -> str | None:
         return "bmp" if int.from_bytes(head[14:18], "little") in _BMP_HEADER_SIZES else None
     if len(head) > 188 and head[0] == 0x47 and head[188] == 0x47:
         return "mpegts"
+    if len(head) > 196 and head[4] == 0x47 and head[196] == 0x47:
+        return "mpegts"  # M2TS: 192-byte packets
+    if head[:4] == b"\x00\x00\x01\xba":
+        return "mpeg"
+    if head[:16] == _ASF_GUID:
+        return "asf"
     return None
 
 
@@ -181,9 +226,23 @@ def decode(
     if size == 0:
         raise EmptyMedia("the file is empty")
     fmt = sniff(head)
-    if fmt in ("jpeg", "png", "gif", "webp", "bmp"):
+    if fmt in _PILLOW_FORMATS:
         return _decode_image(data, size, fmt, frames, limits, head)
+    if fmt not in _DEMUXERS:
+        raise UnsupportedMedia("not a recognised image or video format")
+    if fmt == "mp4":
+        _check_claimed_frames(data, size, limits)
     return _decode_video(data, size, fmt, frames, limits)
+
+
+def _check_claimed_frames(data: bytes | str, size: int, limits: MediaLimits) -> None:
+    """Refuse an MP4 whose sample tables claim absurdly many frames, before FFmpeg indexes them."""
+    with io.BytesIO(data) if isinstance(data, bytes) else open(data, "rb") as f:
+        claimed = claimed_samples(f, size)
+    if claimed > limits.max_claimed_frames:
+        raise TooLong(
+            f"the file claims {claimed:,} frames; the limit is {limits.max_claimed_frames:,}"
+        )
 
 
 # --- images ------------------------------------------------------------------
@@ -198,15 +257,15 @@ def _check_pixels(width: int, height: int, limits: MediaLimits) -> None:
         )
 
 
-def _open_image(data: bytes | str) -> Image.Image:
+def _open_image(data: bytes | str, fmt: str) -> Image.Image:
     stream: Any = io.BytesIO(data) if isinstance(data, bytes) else data
     try:
-        return Image.open(stream)
+        return Image.open(stream, formats=_PILLOW_FORMATS[fmt])
     except Image.DecompressionBombError as e:
         raise TooManyPixels(f"image dimensions are too large ({e})") from e
     except UnidentifiedImageError as e:
         raise CorruptMedia("the image header is damaged or not an image") from e
-    except (OSError, ValueError, SyntaxError) as e:
+    except _PILLOW_ERRORS as e:
         raise CorruptMedia(f"the image cannot be read: {e}") from e
 
 
@@ -231,7 +290,7 @@ def declared_size(head: bytes, fmt: str) -> tuple[int, int] | None:
     if fmt == "bmp" and len(head) >= 26 and int.from_bytes(head[14:18], "little") >= 40:
         width = int.from_bytes(head[18:22], "little", signed=True)
         height = int.from_bytes(head[22:26], "little", signed=True)
-        return abs(width), abs(height)
+        return width, abs(height)  # a negative width is invalid: _check_pixels says so
     return None
 
 
@@ -241,16 +300,19 @@ def _decode_image(
     declared = declared_size(head, fmt)
     if declared is not None:
         _check_pixels(*declared, limits)  # refuse a decompression bomb before Pillow sees it
-    img = _open_image(data)
+    img = _open_image(data, fmt)
     with img:
         _check_pixels(img.width, img.height, limits)
-        n_frames = int(getattr(img, "n_frames", 1) or 1)
         try:
+            # Counting frames reads the whole file: a truncated one fails here.
+            n_frames = int(getattr(img, "n_frames", 1) or 1)
             if n_frames > 1 and getattr(img, "is_animated", False):
                 return _decode_animation(img, size, fmt, n, n_frames, limits)
             upright = ImageOps.exif_transpose(img)
             rgb = _to_rgb(upright)
-        except (OSError, ValueError, SyntaxError, EOFError) as e:
+        except Image.DecompressionBombError as e:
+            raise TooManyPixels(f"a frame is too large ({e})") from e
+        except _PILLOW_ERRORS as e:
             raise CorruptMedia(f"the image data is damaged or truncated: {e}") from e
     h, w = rgb.shape[:2]
     return DecodedMedia(
@@ -274,6 +336,12 @@ def _decode_animation(
     if n_frames > limits.max_animation_frames:
         raise TooLong(
             f"animation has {n_frames:,} frames; the limit is {limits.max_animation_frames:,}"
+        )
+    work = n_frames * img.width * img.height
+    if work > limits.max_animation_pixels:
+        raise TooManyPixels(
+            f"animation of {n_frames:,} frames at {img.width}x{img.height} needs {work:,} "
+            f"pixels decoded; the limit is {limits.max_animation_pixels:,}"
         )
     frame_ms = float(img.info.get("duration") or 100) or 100.0
     duration = n_frames * frame_ms / 1000.0
@@ -317,6 +385,7 @@ def _open_container(data: bytes | str, fmt: str | None) -> Any:
         return av.open(
             io.BytesIO(data) if isinstance(data, bytes) else data,
             mode="r",
+            format=_DEMUXERS.get(fmt or ""),
             metadata_errors="ignore",
         )
     except av.error.EOFError as e:
@@ -349,19 +418,44 @@ def _keyframe_times(stream: Any) -> list[float]:
         return []
 
 
-def _upright(frame: Any) -> np.ndarray:
-    rgb = frame.to_ndarray(format="rgb24")
+def _upright(frame: Any, max_pixels: int | None = None) -> np.ndarray:
+    w, h = int(frame.width), int(frame.height)
+    if max_pixels is not None and w * h > max_pixels:
+        scale = math.sqrt(max_pixels / (w * h))
+        size = {"width": max(2, int(w * scale)), "height": max(2, int(h * scale))}
+        rgb = frame.to_ndarray(format="rgb24", **size)
+    else:
+        rgb = frame.to_ndarray(format="rgb24")
     turns = round((frame.rotation or 0) / 90) % 4
     return np.ascontiguousarray(np.rot90(rgb, k=turns)) if turns else rgb
+
+
+class _Budget:
+    """The pixels one video may decode in all, across seeks."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.left = limit
+
+    def frames(self, decoded: Iterator[Any]) -> Iterator[Any]:
+        """``decoded``, raising :class:`TooLong` once the frames add up to more than the limit."""
+        for frame in decoded:
+            self.left -= int(frame.width) * int(frame.height)
+            if self.left < 0:
+                raise TooLong(f"sampling this video needs more than {self.limit:,} pixels decoded")
+            yield frame
 
 
 class _Sampler:
     """Walks one video stream to a list of target times, seeking only when it pays."""
 
-    def __init__(self, container: Any, stream: Any, keyframes: list[float]) -> None:
+    def __init__(
+        self, container: Any, stream: Any, keyframes: list[float], budget: _Budget | None = None
+    ) -> None:
         self.container = container
         self.stream = stream
         self.keyframes = keyframes
+        self.budget = budget
         self.frames: Iterator[Any] | None = None
         self.position = -math.inf  # time of the last decoded frame
         # Frames more than this ahead of the position are fast-forwarded over with the
@@ -376,6 +470,14 @@ class _Sampler:
         self.skip_margin = max(0.2, (threads + 4) / max(rate, 1.0))
         self.skipping = False
         self.start_estimate: float | None = None
+        # Frame times are absolute: a stream may start at any time (MPEG-TS often
+        # hours in), and targets are counted from there.
+        st = stream.start_time
+        self.origin = float(st * stream.time_base) if st else 0.0
+        # False once a seek found nothing to decode (an unindexed MPEG-TS can land
+        # mid-GOP or past the end): from then on decoding only walks forward.
+        self.seekable = True
+        self.seeked = False
 
     def _skip_nonref(self, skip: bool) -> None:
         if skip != self.skipping:
@@ -386,6 +488,8 @@ class _Sampler:
     def _should_seek(self, target: float) -> bool:
         if target <= self.position:
             return True  # would need to go back
+        if not self.seekable:
+            return False
         if self.keyframes:
             # A seek lands on the last keyframe at or before the target: it only helps
             # when that keyframe lies ahead of where decoding already is.
@@ -396,11 +500,14 @@ class _Sampler:
     def _restart(self, target: float | None) -> None:
         """Start decoding afresh: from the keyframe before ``target``, or from the start."""
         if target is not None:
-            pts = int(target / self.stream.time_base) + int(self.stream.start_time or 0)
+            pts = int(target / self.stream.time_base)  # target is absolute, like the pts
             self.container.seek(pts, stream=self.stream, backward=True, any_frame=False)
         elif self.frames is not None:
             self.container.seek(0)
+        self.seeked = target is not None
         self.frames = self.container.decode(self.stream)
+        if self.budget is not None:
+            self.frames = self.budget.frames(self.frames)
         self.position = -math.inf
         # Where decoding starts: the clip's start, or the keyframe the seek lands on
         # when the index says which (None: unknown until the first frame comes out).
@@ -414,13 +521,23 @@ class _Sampler:
 
     def frame_at(self, target: float) -> Any | None:
         """The first frame whose time is at or after ``target`` (or the last one)."""
-        if self.frames is None and target < 0.5:
+        if self.frames is None and target - self.origin < 0.5:
             self._restart(None)
         elif self.frames is None or self._should_seek(target):
             try:
-                self._restart(target)
+                self._restart(target if self.seekable else None)
             except av.error.FFmpegError:
                 self._restart(None)  # unseekable: decode from the start
+        frame = self._walk(target)
+        if frame is None and self.seeked:
+            # The seek gave nothing decodable: walk from the start, and stop seeking.
+            self.seekable = False
+            self._restart(None)
+            frame = self._walk(target)
+        return frame
+
+    def _walk(self, target: float) -> Any | None:
+        """Decode forward to the first frame at or after ``target`` (or the last one)."""
         assert self.frames is not None
         known = self.position if self.position > -math.inf else self.start_estimate
         self._skip_nonref(known is not None and target - known > self.skip_margin)
@@ -458,7 +575,7 @@ def _decode_video(
                 f"video lasts {duration:.0f} s; the limit is {limits.max_duration_s:.0f} s"
             )
         try:
-            frames, times, rotation = _sample(container, stream, duration, n)
+            frames, times, rotation = _sample(container, stream, duration, n, limits)
         except av.error.InvalidDataError as e:
             raise CorruptMedia(f"the video stream is damaged ({e.strerror})") from e
         except av.error.DecoderNotFoundError as e:
@@ -484,13 +601,14 @@ def _decode_video(
 
 
 def _sample(
-    container: Any, stream: Any, duration: float | None, n: int
+    container: Any, stream: Any, duration: float | None, n: int, limits: MediaLimits
 ) -> tuple[list[np.ndarray], list[float], int]:
     start = float(stream.start_time * stream.time_base) if stream.start_time else 0.0
+    budget = _Budget(limits.max_decoded_pixels)
     if duration is None or duration <= 0:
-        return _sample_sequential(container, stream, n)
+        return _sample_sequential(container, stream, n, budget, limits.max_kept_pixels)
     targets = [start + (i + 0.5) * duration / n for i in range(n)]
-    sampler = _Sampler(container, stream, _keyframe_times(stream))
+    sampler = _Sampler(container, stream, _keyframe_times(stream), budget)
     out: list[np.ndarray] = []
     times: list[float] = []
     rotation = 0
@@ -504,24 +622,29 @@ def _sample(
             continue  # short clip: several targets fall on one frame
         seen.add(t)
         rotation = int(frame.rotation or 0)
-        out.append(_upright(frame))
+        out.append(_upright(frame, limits.max_kept_pixels))
         times.append(t - start)
     return out, times, rotation
 
 
 def _sample_sequential(
-    container: Any, stream: Any, n: int, cap: int = 3000
+    container: Any,
+    stream: Any,
+    n: int,
+    budget: _Budget,
+    max_pixels: int | None = None,
+    cap: int = 3000,
 ) -> tuple[list[np.ndarray], list[float], int]:
     """Decode up to ``cap`` frames when the duration is unknown, keeping an even spread."""
     kept: list[Any] = []
-    for i, frame in enumerate(container.decode(stream)):
+    for i, frame in enumerate(budget.frames(container.decode(stream))):
         if i >= cap:
             break
         kept.append(frame)
         if len(kept) > 2 * n:
             kept = kept[::2]  # thin out, keeps the spread even as the clip goes on
     picks = [kept[i] for i in even_indices(len(kept), n)]
-    frames = [_upright(f) for f in picks]
+    frames = [_upright(f, max_pixels) for f in picks]
     times = [float(f.time or 0.0) for f in picks]
     rotation = int(picks[0].rotation or 0) if picks else 0
     return frames, times, rotation

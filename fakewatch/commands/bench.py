@@ -65,7 +65,12 @@ def register(sub: Any) -> None:
         help=f"weights as for `check`; '{RANDOM_RESNEXT50}' for the public checkpoints' size "
         "(default: the installed weights, else that)",
     )
-    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None)
+    p.add_argument(
+        "--device",
+        choices=("auto", "cpu", "cuda"),
+        default=None,
+        help="where to run the model (default: FAKEWATCH_DEVICE, else auto)",
+    )
     p.add_argument("--frames", type=int, default=None, metavar="N", help="frames per video")
     p.add_argument("--cache", type=Path, default=None, help="where generated media is kept")
     p.set_defaults(handler=run)

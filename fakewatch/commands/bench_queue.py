@@ -90,6 +90,17 @@ class _Worker:
                 self.proc.wait()
         self._out.close()
 
+    def rss_mb(self, key: str = "VmRSS") -> float | None:
+        """The worker process's resident set (or, with ``VmHWM``, its peak) in MiB."""
+        try:
+            with open(f"/proc/{self.proc.pid}/status") as f:
+                for line in f:
+                    if line.startswith(key + ":"):
+                        return float(line.split()[1]) / 1024
+        except OSError:
+            return None
+        return None
+
     def tail(self) -> str:
         return self.log.read_text(errors="replace")[-2000:]
 
@@ -137,6 +148,7 @@ async def _measure(
                     "overhead_s": e2e - inference,
                     "worker_side_s": None if stored is None else stored - inference,
                     "delivery_s": None if finished is None else done_wall - finished,
+                    "worker_rss_mb": worker.rss_mb(),
                 }
             )
             say(
@@ -170,6 +182,7 @@ def queue_bench(
 
     say = progress or (lambda _msg: None)
     tmp = Path(tempfile.mkdtemp(prefix="fakewatch-bench-queue-"))
+    peak: list[float | None] = [None]
     queue = f"fakewatch:bench:{uuid.uuid4().hex[:12]}"
     overrides: dict[str, Any] = {
         "data_dir": tmp / "data",
@@ -195,6 +208,7 @@ def queue_bench(
     worker = _Worker(env, [], tmp / "worker.log")
     try:
         rows = asyncio.run(_measure(qsettings, workload.items(), worker, say))
+        peak[0] = worker.rss_mb("VmHWM")
     finally:
         worker.stop()
         if embedded is not None:
@@ -210,6 +224,9 @@ def queue_bench(
         mine = [r for r in rows if r["kind"] == kind]
         if mine:
             result[kind] = _summary(mine)
+    rss = [r["worker_rss_mb"] for r in rows if r["worker_rss_mb"] is not None]
+    result["worker_rss_mb"] = rss[-1] if rss else None
+    result["worker_peak_rss_mb"] = peak[0]
     result["overhead_p50_s"] = result["all"]["overhead_p50_s"]
     result["e2e_p50_s"] = result["all"]["e2e_p50_s"]
     return result
@@ -237,4 +254,8 @@ def queue_text(result: dict[str, Any]) -> str:
         lines.append(row)
     med = statistics.median([r["overhead_s"] for r in result["items"]] or [0.0])
     lines.append(f"queue overhead (end-to-end minus inference), median: {med * 1000:.0f} ms")
+    lines.append(
+        f"worker memory: RSS {_f(result['worker_rss_mb'])} MiB, "
+        f"peak {_f(result['worker_peak_rss_mb'])} MiB"
+    )
     return "\n".join(lines)

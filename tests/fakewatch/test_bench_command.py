@@ -86,6 +86,7 @@ def test_bench_through_the_queue(tmp_path: Path) -> None:
         assert row["e2e_s"] >= row["inference_s"] > 0
         assert row["worker_side_s"] is not None and row["delivery_s"] is not None
     assert isinstance(queue["overhead_p50_s"], float)
+    assert queue["worker_peak_rss_mb"] > 100  # the worker loaded the model
 
 
 def test_unique_bytes_still_decode(tmp_path: Path) -> None:

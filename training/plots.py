@@ -29,8 +29,10 @@ def training_curve(history: Sequence[Mapping[str, Any]], path: Path) -> Path:
     plt = _pyplot()
     epochs = [int(row["epoch"]) for row in history]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
-    ax1.plot(epochs, [float(r["train_loss"]) for r in history], "o-", label="train")
-    ax1.plot(epochs, [float(r["val_loss"]) for r in history], "o-", label="val")
+    ax1.plot(
+        epochs, [float(r["train_loss"]) for r in history], "o-", label="train (with aux terms)"
+    )
+    ax1.plot(epochs, [float(r["val_loss"]) for r in history], "o-", label="val (sequence CE)")
     ax1.set_xlabel("epoch")
     ax1.set_ylabel("loss")
     ax1.legend()

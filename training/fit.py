@@ -177,7 +177,13 @@ class Trainer:
         batches = LengthBatches(
             data, config.batch, shuffle=True, seed=config.seed, epoch=self.epoch
         )
-        loader = torch.utils.data.DataLoader(data, batch_sampler=batches, collate_fn=collate)
+        loader = torch.utils.data.DataLoader(
+            data,
+            batch_sampler=batches,
+            collate_fn=collate,
+            num_workers=config.workers,
+            pin_memory=self.device.type == "cuda",
+        )
         self.model.train()
         if self.heads is not None:
             self.heads.train()
@@ -300,7 +306,7 @@ def finish(trainer: Trainer) -> dict[str, Any]:
         provenance={
             "recipe": "self-blended images (Shiohara & Yamasaki, CVPR 2022) from 5 MTCNN "
             "landmarks, plus labelled fakes; trained from scratch (no pretrained backbone)",
-            "fit": {k: v for k, v in asdict(config).items() if k not in ("threads",)},
+            "fit": {k: v for k, v in asdict(config).items() if k not in ("threads", "workers")},
             "best_epoch": int(best["epoch"]),
             "epochs_run": trainer.epoch,
             "val": {

@@ -42,6 +42,7 @@ class FitConfig:
     model_margin: float = 0.3  # the pipeline's margin for these weights
     input_size: int = 112
     threads: int | None = None
+    workers: int = 0  # DataLoader processes; blends and augmentation run there
     max_minutes: float | None = None
     name: str = "fakewatch-sbi"
 

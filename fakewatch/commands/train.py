@@ -53,7 +53,7 @@ def register(sub: Any) -> None:
     )
     fit.add_argument("data", type=Path, metavar="DATA")
     fit.add_argument("--out", type=Path, required=True, metavar="DIR")
-    fit.add_argument("--name", default=None, help="weights name (default: from the settings)")
+    fit.add_argument("--name", default="fakewatch-sbi", help="weights name (default: %(default)s)")
     fit.add_argument("--epochs", type=int, default=6)
     fit.add_argument("--seed", type=int, default=0)
     fit.add_argument("--resume", action="store_true", help="continue from DIR/last.ckpt")
@@ -79,6 +79,9 @@ def register(sub: Any) -> None:
         "--max-val", type=int, default=600, metavar="N", help="unlabelled val reals kept"
     )
     fit.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    fit.add_argument(
+        "--workers", type=int, default=0, help="data-loading processes (0: in the training one)"
+    )
     fit.add_argument(
         "--max-minutes", type=float, default=None, help="stop after the epoch that passes this"
     )
@@ -146,7 +149,8 @@ def run_fit(args: argparse.Namespace, settings: Settings) -> int:
         max_val=args.max_val,
         threads=args.threads,
         max_minutes=args.max_minutes,
-        name=args.name or "fakewatch-sbi",
+        name=args.name,
+        workers=args.workers,
     )
     result = fit(
         args.data, args.out, config=config, device=_device(args, settings), resume=args.resume

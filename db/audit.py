@@ -79,8 +79,21 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def _refuse_nul(f: AuditFilter) -> None:
+    # PostgreSQL text cannot hold NUL: say so instead of failing deep in the driver.
+    for name in ("platform", "chat", "author", "label", "status"):
+        value = getattr(f, name)
+        if isinstance(value, str) and "\x00" in value:
+            raise InvalidValue(f"the {name} filter contains a NUL character")
+
+
 def conditions(f: AuditFilter) -> list[ColumnElement[bool]]:
-    """The WHERE clauses of a filter."""
+    """The WHERE clauses of a filter.
+
+    Raises:
+        InvalidValue: a value holds a NUL character.
+    """
+    _refuse_nul(f)
     where: list[ColumnElement[bool]] = []
     if f.platform is not None:
         where.append(Check.platform == f.platform)

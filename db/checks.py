@@ -98,6 +98,14 @@ async def require_check(session: AsyncSession, *, check_id: int) -> Check:
     return check
 
 
+async def get_check_by_job_id(session: AsyncSession, *, job_id: str) -> Check | None:
+    """The check with that job id, or ``None`` (how a retried submission finds its row)."""
+    rows = await session.scalars(
+        select(Check).where(Check.job_id == job_id).execution_options(populate_existing=True)
+    )
+    return rows.first()
+
+
 async def get_checks(session: AsyncSession, *, check_ids: Sequence[int]) -> list[Check]:
     """The checks with these ids (missing ones left out), in id order."""
     if not check_ids:

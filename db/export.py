@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import AsyncIterable, AsyncIterator
 from datetime import datetime
 from typing import Any, Literal, TextIO
@@ -52,6 +53,8 @@ FIELDS = (
 )
 # A spreadsheet runs a cell that starts with one of these as a formula.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# ...but a plain number is only a number (Telegram group ids are negative: -100...).
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?([eE][+-]?\d+)?")
 
 
 def check_to_dict(check: Check, *, review: str | None = None) -> dict[str, Any]:
@@ -66,7 +69,11 @@ def check_to_dict(check: Check, *, review: str | None = None) -> dict[str, Any]:
 
 
 def _cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    if (
+        isinstance(value, str)
+        and value.startswith(_FORMULA_START)
+        and not _PLAIN_NUMBER.fullmatch(value)
+    ):
         # Chat titles and names are user-controlled: never let them run as formulas.
         return "'" + value
     return "" if value is None else value

@@ -82,6 +82,20 @@ class Settings(BaseSettings):
     job_tries: int = Field(default=3, ge=1, le=20, validation_alias=_env("FAKEWATCH_JOB_TRIES"))
     worker_jobs: int = Field(default=1, ge=1, le=64, validation_alias=_env("FAKEWATCH_WORKER_JOBS"))
 
+    # Abuse limits (0: none). Each user and each chat may ask for this many checks a
+    # minute (automatic and /check together; a minute's worth at once), shared by every
+    # bot process through Redis. Past the queue depth new checks are refused politely
+    # until the workers catch up.
+    user_checks_per_minute: float = Field(
+        default=20, ge=0, validation_alias=_env("FAKEWATCH_USER_CHECKS_PER_MINUTE")
+    )
+    chat_checks_per_minute: float = Field(
+        default=120, ge=0, validation_alias=_env("FAKEWATCH_CHAT_CHECKS_PER_MINUTE")
+    )
+    max_queue_depth: int = Field(
+        default=1000, ge=0, validation_alias=_env("FAKEWATCH_MAX_QUEUE_DEPTH")
+    )
+
     # Dashboard and metrics. Without a secret the dashboard keeps a random one in the
     # data directory; set it when several dashboard replicas serve one site.
     dashboard_host: str = Field(

@@ -10,6 +10,11 @@ Bots and ``fakewatch submit`` use this; it never imports ``inference``::
 The check row is written first (``queued``), then the job is enqueued under the
 row's fixed job id, so it cannot be enqueued twice. Verdicts are read from the
 store, which is the source of truth: a verdict survives Redis and worker restarts.
+
+Back-pressure: once ``FAKEWATCH_MAX_QUEUE_DEPTH`` jobs wait, ``submit`` refuses new
+ones with :class:`QueueFull` until the workers catch up. Redis or the database
+restarting is waited out for a few seconds (:mod:`queue_worker.transient`) before
+anything is refused or failed.
 """
 
 from __future__ import annotations
@@ -18,24 +23,27 @@ import asyncio
 import hashlib
 import logging
 import time
+import uuid
 from types import TracebackType
 
 from arq.connections import ArqRedis, create_pool
 from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from db.checks import create_check, mark_failed, require_check
+from db.checks import create_check, get_check_by_job_id, mark_failed, require_check
 from db.engine import create_engine, database_url, session_factory
 from db.errors import CheckNotFound
+from db.models import Check
 from db.schema import upgrade_database_async
 from fakewatch.errors import EmptyMedia, TooManyBytes
 from fakewatch.settings import Settings
 from queue_worker.broker import redis_settings
 from queue_worker.contracts import ANALYZE, CheckResult, MediaContext, job_id
-from queue_worker.errors import CheckTimeout, QueueUnavailable
+from queue_worker.errors import CheckTimeout, QueueFull, QueueUnavailable
 from queue_worker.records import check_result
+from queue_worker.transient import RETRY_WITHIN_S, is_transient, retrying
 
-__all__ = ["CheckNotFound", "CheckTimeout", "QueueClient", "QueueUnavailable"]
+__all__ = ["CheckNotFound", "CheckTimeout", "QueueClient", "QueueFull", "QueueUnavailable"]
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +70,9 @@ class QueueClient:
         self.sessions = sessions
         self.queue_name = settings.queue_name
         self.max_media_bytes = settings.max_media_bytes
+        self.max_queue_depth = settings.max_queue_depth
+        #: How long a restarting Redis or database is waited out before giving up.
+        self.retry_within_s = RETRY_WITHIN_S
 
     @classmethod
     async def connect(cls, settings: Settings, *, migrate: bool = True) -> QueueClient:
@@ -101,6 +112,23 @@ class QueueClient:
     ) -> None:
         await self.close()
 
+    async def queue_depth(self) -> int:
+        """How many jobs are queued or running now.
+
+        Raises:
+            QueueUnavailable: Redis cannot be reached.
+        """
+        try:
+            return int(
+                await retrying(
+                    lambda: self.redis.zcard(self.queue_name),
+                    within=self.retry_within_s,
+                    what="reading the queue depth",
+                )
+            )
+        except (RedisError, OSError) as e:
+            raise QueueUnavailable(f"cannot reach Redis: {e}") from e
+
     async def submit(self, media: bytes, context: MediaContext) -> int:
         """Store a ``queued`` check for ``media`` and enqueue its analysis.
 
@@ -110,6 +138,7 @@ class QueueClient:
         Raises:
             EmptyMedia: no bytes.
             TooManyBytes: more bytes than ``FAKEWATCH_MAX_MEDIA_BYTES`` (nothing stored).
+            QueueFull: ``FAKEWATCH_MAX_QUEUE_DEPTH`` jobs are waiting (nothing stored).
             QueueUnavailable: Redis refused the job (the check is stored as failed).
             InvalidValue: an unknown platform or request kind.
         """
@@ -119,9 +148,44 @@ class QueueClient:
             raise TooManyBytes(
                 f"the file has {len(media):,} bytes; the limit is {self.max_media_bytes:,}"
             )
+        if self.max_queue_depth:
+            depth = await self.queue_depth()
+            if depth >= self.max_queue_depth:
+                raise QueueFull(depth, self.max_queue_depth)
+        # The job id is chosen here, so a retry after an answer lost on the way back
+        # finds the row the first attempt made instead of making a second one.
+        fixed_job_id = uuid.uuid4().hex
+        check = await retrying(
+            lambda: self._store(media, context, fixed_job_id),
+            within=self.retry_within_s,
+            what="storing a check",
+        )
+        try:
+            await retrying(
+                lambda: self._enqueue(check, media),
+                within=self.retry_within_s,
+                what="queueing a check",
+            )
+        except (RedisError, OSError) as e:
+            async with self.sessions() as session:
+                await mark_failed(
+                    session,
+                    check_id=check.id,
+                    reason="the queue could not be reached; please try again",
+                    reason_code=QueueUnavailable.code,
+                )
+            raise QueueUnavailable(f"cannot enqueue check {check.id}: {e}") from e
+        log.debug("check %d queued (%d bytes)", check.id, len(media))
+        return check.id
+
+    async def _store(self, media: bytes, context: MediaContext, fixed_job_id: str) -> Check:
         async with self.sessions() as session:
-            check = await create_check(
+            existing = await get_check_by_job_id(session, job_id=fixed_job_id)
+            if existing is not None:
+                return existing
+            return await create_check(
                 session,
+                job_id=fixed_job_id,
                 platform=context.platform,
                 request_kind=context.request_kind,
                 chat_id=context.chat_id,
@@ -137,24 +201,16 @@ class QueueClient:
                 sha256=hashlib.sha256(media).hexdigest(),
                 byte_size=len(media),
             )
-            try:
-                await self.redis.enqueue_job(
-                    ANALYZE,
-                    check.id,
-                    media,
-                    _job_id=job_id(self.queue_name, check.job_id),
-                    _queue_name=self.queue_name,
-                )
-            except (RedisError, OSError) as e:
-                await mark_failed(
-                    session,
-                    check_id=check.id,
-                    reason="the queue could not be reached; please try again",
-                    reason_code=QueueUnavailable.code,
-                )
-                raise QueueUnavailable(f"cannot enqueue check {check.id}: {e}") from e
-        log.debug("check %d queued (%d bytes)", check.id, len(media))
-        return check.id
+
+    async def _enqueue(self, check: Check, media: bytes) -> None:
+        # arq refuses a job id it already holds: a retry after a lost answer is a no-op.
+        await self.redis.enqueue_job(
+            ANALYZE,
+            check.id,
+            media,
+            _job_id=job_id(self.queue_name, check.job_id),
+            _queue_name=self.queue_name,
+        )
 
     async def get(self, check_id: int) -> CheckResult:
         """The check as stored now, finished or not.
@@ -175,9 +231,16 @@ class QueueClient:
         deadline = time.monotonic() + timeout
         delay = _POLL_FIRST_S
         while True:
-            result = await self.get(check_id)
-            if result.finished:
-                return result
+            try:
+                result = await self.get(check_id)
+            except Exception as e:
+                # The store restarting is no reason to give up on a verdict: keep polling.
+                if not is_transient(e) or time.monotonic() > deadline:
+                    raise
+                log.debug("check %d: the store is unreachable (%s); still waiting", check_id, e)
+            else:
+                if result.finished:
+                    return result
             left = deadline - time.monotonic()
             if left <= 0:
                 raise CheckTimeout(check_id, timeout)

@@ -17,6 +17,17 @@ class QueueUnavailable(QueueError):
     code = "queue_unavailable"
 
 
+class QueueFull(QueueUnavailable):
+    """Too many checks are waiting for the workers: back-pressure (nothing was stored)."""
+
+    code = "queue_full"
+
+    def __init__(self, depth: int, limit: int) -> None:
+        super().__init__(f"{depth:,} checks are waiting; the limit is {limit:,}")
+        self.depth = depth
+        self.limit = limit
+
+
 class CheckTimeout(QueueError):
     """The verdict did not arrive in time; the check may still finish later."""
 

@@ -3,6 +3,12 @@
 Kept files live under ``<data dir>/media/<yyyy>/<mm>/<dd>/<check id>-<sha256 prefix><ext>``;
 the check row records the path and the expiry, and :func:`purge_expired_media`
 (an hourly worker cron job) deletes what is past it.
+
+The media also travels in the job, through Redis. A finished job's keys are deleted
+at once, but an append-only Redis keeps every write in its file until the file is
+rewritten, which Redis itself only does once the file has doubled (64 MB at the
+least): :func:`compact_redis` has it rewritten every hour, so no photo outlives its
+check on the Redis host's disk by more than that.
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ import os
 from datetime import datetime, timedelta
 from pathlib import Path, PurePath
 
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.checks import expired_media, forget_media, keep_media
@@ -82,3 +90,22 @@ async def purge_expired_media(
                     removed += 1
             await forget_media(session, check_ids=[c.id for c in checks])
             log.info("purged %d expired media files", len(checks))
+
+
+async def compact_redis(redis: Redis) -> bool:
+    """Have an append-only Redis rewrite its file, dropping finished jobs' media from disk.
+
+    Returns:
+        Whether a rewrite was started (not when Redis keeps no such file, when one is
+        already running, or when a managed Redis refuses the commands).
+    """
+    try:
+        config = await redis.config_get("appendonly")
+        if config.get("appendonly") != "yes":
+            return False
+        await redis.bgrewriteaof()
+    except RedisError as e:
+        log.info("Redis's append-only file was not rewritten: %s", e)
+        return False
+    log.info("asked Redis to rewrite its append-only file")
+    return True

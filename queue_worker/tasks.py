@@ -49,7 +49,8 @@ from fakewatch.settings import Settings
 from queue_worker.contracts import CheckResult, job_id
 from queue_worker.hashes import perceptual_hash
 from queue_worker.records import check_result
-from queue_worker.retention import keep_media_file, purge_expired_media
+from queue_worker.retention import compact_redis, keep_media_file, purge_expired_media
+from queue_worker.transient import retrying
 
 if TYPE_CHECKING:
     from inference.pipeline import Pipeline
@@ -60,6 +61,8 @@ JUDGED = ("fake", "real", "inconclusive")
 # A check still open this long after it was made, with no job in Redis, was lost.
 LOST_AFTER = timedelta(minutes=2)
 _LOCK_POLL_S = 0.1
+# How long a job waits out the store or Redis being unreachable before it counts a try.
+OUTAGE_WAIT_S = 20.0
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end"
 
 
@@ -97,6 +100,8 @@ class WorkerState:
     pipeline: Pipeline
     executor: ThreadPoolExecutor
     redis: ArqRedis
+    #: How long a job waits out the store or Redis being unreachable before it counts a try.
+    outage_wait_s: float = OUTAGE_WAIT_S
 
     @property
     def model_id(self) -> str:
@@ -328,7 +333,13 @@ async def analyze(ctx: dict[str, Any], check_id: int, media: bytes) -> dict[str,
     state: WorkerState = ctx["state"]
     job_try = int(ctx.get("job_try", 1))
     try:
-        result = await Analysis(state, check_id=check_id, media=media, job_try=job_try).run()
+        # A database or Redis restart in the middle of a job is waited out within this
+        # try (the job is idempotent), so a few seconds' outage costs no try at all.
+        result = await retrying(
+            lambda: Analysis(state, check_id=check_id, media=media, job_try=job_try).run(),
+            within=state.outage_wait_s,
+            what=f"check {check_id}",
+        )
     except TRANSIENT as e:
         if job_try < state.settings.job_tries:
             delay = backoff(job_try)
@@ -347,23 +358,29 @@ async def _store_failure(
     state: WorkerState, check_id: int, reason: str, error: BaseException
 ) -> CheckResult | None:
     code = error.code if isinstance(error, FakeWatchError) else "internal_error"
-    async with state.sessions() as session:
-        if await get_check(session, check_id=check_id) is None:
-            return None
-        stored = await mark_failed(
-            session,
-            check_id=check_id,
-            reason=reason,
-            reason_code=code,
-            model_id=state.model_id,
-        )
-    return check_result(stored)
+
+    async def store() -> CheckResult | None:
+        async with state.sessions() as session:
+            if await get_check(session, check_id=check_id) is None:
+                return None
+            stored = await mark_failed(
+                session,
+                check_id=check_id,
+                reason=reason,
+                reason_code=code,
+                model_id=state.model_id,
+            )
+        return check_result(stored)
+
+    return await retrying(store, within=state.outage_wait_s, what=f"failing check {check_id}")
 
 
 async def purge_media(ctx: dict[str, Any]) -> int:
-    """Cron job: delete kept media past its retention."""
+    """Cron job: delete kept media past its retention, and old job payloads from Redis's disk."""
     state: WorkerState = ctx["state"]
-    return await purge_expired_media(state.sessions)
+    removed = await purge_expired_media(state.sessions)
+    await compact_redis(state.redis)
+    return removed
 
 
 async def fail_lost_checks(ctx: dict[str, Any]) -> int:

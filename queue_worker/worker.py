@@ -13,20 +13,29 @@ should not wait half a second for a job that is already queued, and an idle
 A worker killed mid-job (``kill -9``, a lost machine) leaves its job in the queue
 with an in-progress marker that expires ``job timeout + 10 s`` later; any worker
 then runs the job again, and the check row (``running``) is finished by that run.
+
+Redis going away (a restart, a failover) stops arq's worker loop. ``run_worker``
+then waits for Redis and starts the loop again with the model, the store and the
+threads it already has; the jobs it could not mark finished (their verdicts are
+stored) have their in-progress markers cleared, so they are settled at once
+instead of after the job timeout.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from arq import cron, func
 from arq.connections import ArqRedis
+from arq.constants import in_progress_key_prefix
 from arq.cron import CronJob
 from arq.typing import WorkerCoroutine
 from arq.worker import Function, Worker, create_worker
+from redis.exceptions import RedisError
 
 from db.engine import create_engine, database_url, session_factory
 from db.schema import upgrade_database_async
@@ -41,7 +50,39 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+
+class JobArgsFilter(logging.Filter):
+    """Keeps media out of arq's job log.
+
+    arq logs every job's arguments (``analyze(12, b'\\xff\\xd8...')``): the first bytes
+    of someone's photo have no place in a log file. The check id stays.
+    """
+
+    STARTED = "%6.2fs → %s(%s)%s"
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the "job started" record's argument text; never drops a record."""
+        if record.msg == self.STARTED and isinstance(record.args, tuple) and len(record.args) == 4:
+            elapsed, ref, arguments, extra = record.args
+            check = str(arguments).split(",", 1)[0]
+            record.args = (elapsed, ref, f"{check}, <media>", extra)
+        return True
+
+
+_JOB_ARGS_FILTER = JobArgsFilter()
+
+
+def quiet_job_arguments() -> None:
+    """Install :class:`JobArgsFilter` on arq's worker logger (once per process)."""
+    logger = logging.getLogger("arq.worker")
+    if _JOB_ARGS_FILTER not in logger.filters:
+        logger.addFilter(_JOB_ARGS_FILTER)
+
+
 POLL_DELAY_S = 0.05
+# Pauses before starting the worker loop again after losing Redis: 1, 2, 4... 30 s.
+RECONNECT_FIRST_S = 1.0
+RECONNECT_MAX_S = 30.0
 # On SIGTERM/SIGINT a worker stops taking jobs and gives the running ones this long.
 SHUTDOWN_GRACE_S = 10
 
@@ -67,7 +108,20 @@ def build_pipeline(settings: Settings) -> Pipeline:
 
 
 async def startup(ctx: dict[str, Any]) -> None:
-    """Open the store, load the model once, make the inference threads."""
+    """Open the store, load the model once, make the inference threads.
+
+    After a lost Redis (``ctx["cache"]`` holds the state of the loop that stopped)
+    the same state serves on, over the new connection.
+    """
+    quiet_job_arguments()
+    cache: dict[str, Any] = ctx.setdefault("cache", {})
+    previous: WorkerState | None = cache.get("state")
+    if previous is not None:
+        previous.redis = ctx["redis"]
+        ctx["state"] = previous
+        await _release_unfinished(ctx["redis"], cache)
+        log.info("worker ready again: queue %s", previous.settings.queue_name)
+        return
     settings: Settings = ctx.get("settings") or load_settings()
     url = database_url(settings)
     await upgrade_database_async(url)
@@ -86,6 +140,7 @@ async def startup(ctx: dict[str, Any]) -> None:
         executor=executor,
         redis=redis,
     )
+    cache["state"] = ctx["state"]
     start_exporter(settings)  # /metrics when FAKEWATCH_METRICS_PORT is set
     log.info(
         "worker ready: model %s on %s, queue %s, %d job(s) at a time",
@@ -94,6 +149,26 @@ async def startup(ctx: dict[str, Any]) -> None:
         settings.queue_name,
         settings.worker_jobs,
     )
+
+
+async def job_started(ctx: dict[str, Any]) -> None:
+    """Note a job as this process's until arq has marked it finished."""
+    ctx.setdefault("cache", {}).setdefault("unfinished", set()).add(ctx["job_id"])
+
+
+async def job_settled(ctx: dict[str, Any]) -> None:
+    """arq marked the job finished (or put it back) in Redis: it is no longer ours."""
+    ctx.setdefault("cache", {}).setdefault("unfinished", set()).discard(ctx["job_id"])
+
+
+async def _release_unfinished(redis: ArqRedis, cache: dict[str, Any]) -> None:
+    # Jobs this process ran when Redis went away: nothing runs them any more, so their
+    # markers need not hold other workers off until the job timeout.
+    unfinished: set[str] = cache.setdefault("unfinished", set())
+    if unfinished:
+        await redis.delete(*(in_progress_key_prefix + job_id for job_id in unfinished))
+        log.info("released %d job(s) interrupted by the lost Redis", len(unfinished))
+        unfinished.clear()
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
@@ -135,6 +210,8 @@ class WorkerSettings:
     cron_jobs: ClassVar[list[CronJob]] = housekeeping_jobs("fakewatch:queue")
     on_startup = startup
     on_shutdown = shutdown
+    on_job_start = job_started
+    after_job_end = job_settled
     poll_delay = POLL_DELAY_S
     job_completion_wait = SHUTDOWN_GRACE_S
     max_jobs = 1
@@ -144,8 +221,14 @@ class WorkerSettings:
     health_check_interval = 30
 
 
-def worker_options(settings: Settings, *, burst: bool = False) -> dict[str, Any]:
-    """arq ``Worker`` arguments from the settings (Redis, queue, limits, the settings object)."""
+def worker_options(
+    settings: Settings, *, burst: bool = False, cache: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """arq ``Worker`` arguments from the settings (Redis, queue, limits, the settings object).
+
+    Args:
+        cache: what outlives one worker loop of the process (the model, the store).
+    """
     return {
         "redis_settings": redis_settings(settings),
         "queue_name": settings.queue_name,
@@ -154,22 +237,40 @@ def worker_options(settings: Settings, *, burst: bool = False) -> dict[str, Any]
         "max_tries": settings.job_tries,
         "job_timeout": settings.job_timeout_s,
         "burst": burst,
-        "ctx": {"settings": settings},
+        "ctx": {"settings": settings, "cache": {} if cache is None else cache},
     }
 
 
-def make_worker(settings: Settings, *, burst: bool = False) -> Worker:
+def make_worker(
+    settings: Settings, *, burst: bool = False, cache: dict[str, Any] | None = None
+) -> Worker:
     """An arq worker for this process (not started)."""
     base = {k: v for k, v in vars(WorkerSettings).items() if not k.startswith("_")}
-    return create_worker(base, **worker_options(settings, burst=burst))
+    return create_worker(base, **worker_options(settings, burst=burst, cache=cache))
 
 
 def run_worker(settings: Settings, *, burst: bool = False) -> int:
     """Run a worker until SIGINT/SIGTERM (or, with ``burst``, until the queue is empty).
 
+    A lost Redis does not end it: it waits, then serves on (see the module's notes).
+
     Returns:
         How many jobs failed (arq's count: jobs that raised).
     """
-    worker = make_worker(settings, burst=burst)
-    worker.run()
-    return worker.jobs_failed
+    cache: dict[str, Any] = {}
+    failed = 0
+    delay = RECONNECT_FIRST_S
+    while True:
+        worker = make_worker(settings, burst=burst, cache=cache)
+        started = time.monotonic()
+        try:
+            worker.run()
+        except (RedisError, OSError) as e:
+            failed += worker.jobs_failed
+            if time.monotonic() - started > RECONNECT_MAX_S:
+                delay = RECONNECT_FIRST_S  # it had been up a while: a fresh outage
+            log.error("lost Redis (%s); starting the worker again in %gs", e, delay)
+            time.sleep(delay)
+            delay = min(delay * 2, RECONNECT_MAX_S)
+            continue
+        return failed + worker.jobs_failed

@@ -23,6 +23,18 @@ class QueueUnavailable(BotError):
     code = "queue_unavailable"
 
 
+class QueueBusy(QueueUnavailable):
+    """Too many checks are waiting for the workers; this one was not queued."""
+
+    code = "queue_busy"
+
+
+class StoreUnavailable(BotError):
+    """The database could not be reached, even after waiting a little."""
+
+    code = "store_unavailable"
+
+
 class BadArguments(BotError):
     """A command's arguments could not be understood; the message says how to write them."""
 

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from bots.core import formatting
-from bots.core.errors import FetchFailed, QueueUnavailable
+from bots.core.errors import FetchFailed, QueueBusy, QueueUnavailable, StoreUnavailable
 from bots.core.media import InboundMedia, Request
-from bots.core.ports import ChatPolicy, ChatStore, CheckOutcome, CheckQueue, FakeAction
+from bots.core.ports import ChatPolicy, ChatStore, CheckOutcome, CheckQueue, FakeAction, Gate
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +122,7 @@ class CheckFlow:
         too_large_hint: Added to the platform-limit explanation (what the user can do).
         wait_timeout: How long to wait for a verdict before saying it will come later.
         limit: The platform's message length.
+        gate: The abuse limits (per-user and per-chat rates, queue depth); ``None``: none.
     """
 
     platform: str
@@ -132,6 +133,7 @@ class CheckFlow:
     too_large_hint: str | None = None
     wait_timeout: float = 300.0
     limit: int = 4096
+    gate: Gate | None = None
     in_flight: set[str] = field(default_factory=set)
     # Checks this process answered lately: a recovery sweep that listed one as pending
     # just before it was answered must not answer it twice.
@@ -218,13 +220,36 @@ class CheckFlow:
         Returns:
             The reply posted, or ``None`` when the item was skipped or refused.
         """
-        policy = await self.store.policy(platform=self.platform, chat_id=media.chat_id)
+        try:
+            policy = await self.store.policy(platform=self.platform, chat_id=media.chat_id)
+        except StoreUnavailable:
+            # Without the chat's settings an automatic check might break its wishes
+            # (automatic checks off): skip it; a command gets told to try again.
+            log.exception("no chat settings for %s/%s", media.chat_id, media.message_id)
+            if request.kind == "command":
+                await conversation.refuse(formatting.unavailable_text(limit=self.limit))
+            return None
         screening = self.screen(media, request=request, policy=policy)
         if not screening.check:
             log.info("not checking %s/%s: %s", media.chat_id, media.message_id, screening.reason)
             if screening.refusal:
                 await conversation.refuse(screening.refusal)
             return None
+        if self.gate is not None:
+            asker = request.requested_by if request.kind == "command" else media.author_id
+            admission = await self.gate.admit(
+                platform=self.platform, chat_id=media.chat_id, user_id=asker
+            )
+            if not admission.allowed:
+                log.info(
+                    "not checking %s/%s: the %s limit",
+                    media.chat_id,
+                    media.message_id,
+                    admission.scope,
+                )
+                if admission.notify:
+                    await conversation.refuse(formatting.limited_text(admission, limit=self.limit))
+                return None
         mode: Mode = "react" if request.kind == "auto" and policy.action == "react" else "reply"
         reply_to = {
             **(await conversation.working(mode=mode)),
@@ -269,6 +294,12 @@ class CheckFlow:
             return None
         try:
             return await self.queue.submit(data, media=media, request=request, reply_to=reply_to)
+        except QueueBusy:
+            log.warning("queue full: not checking %s/%s", media.chat_id, media.message_id)
+            await conv.deliver(
+                Reply(text=formatting.busy_text(limit=self.limit), reply_to=reply_to)
+            )
+            return None
         except QueueUnavailable:
             log.exception("could not queue %s/%s", media.chat_id, media.message_id)
             await conv.deliver(

@@ -7,10 +7,11 @@ and never returns more than that many characters.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from bots.core.media import InboundMedia, megabytes
-from bots.core.ports import AuditEntry, AuditQuery, ChatPolicy, CheckOutcome
+from bots.core.ports import Admission, AuditEntry, AuditQuery, ChatPolicy, CheckOutcome
 
 LIMITS = {"telegram": 4096, "discord": 2000}
 JUDGED = frozenset({"fake", "real", "inconclusive"})
@@ -158,6 +159,41 @@ def unavailable_text(*, limit: int = 4096) -> str:
     return clip(
         "❗ FakeWatch can't check files right now. Please try again in a few minutes.", limit
     )
+
+
+def busy_text(*, limit: int = 4096) -> str:
+    """Shown when the queue is full: the workers are behind."""
+    return clip(
+        "⏳ FakeWatch is very busy right now and can't take more files. "
+        "Please try again in a few minutes.",
+        limit,
+    )
+
+
+def _after(seconds: float) -> str:
+    if seconds < 90:
+        return f"in about {max(1, round(seconds))} seconds"
+    return f"in about {math.ceil(seconds / 60)} minutes"
+
+
+def limited_text(admission: Admission, *, limit: int = 4096) -> str:
+    """The polite note when a user or a chat has asked for more checks than the limits allow."""
+    rate = f"{admission.per_minute:g}" if admission.per_minute else "a few"
+    when = _after(admission.retry_after_s)
+    if admission.scope == "user":
+        text = (
+            f"⏳ That's a lot of files at once: I check up to {rate} a minute for one person, "
+            f"so I'm skipping some of yours. I'll check yours again {when}."
+        )
+    elif admission.scope == "chat":
+        text = (
+            f"⏳ Lots of media here right now: I check up to {rate} files a minute in one chat, "
+            f"so I'm skipping some. I'll check again {when}; ask for a check of anything "
+            "suspicious then."
+        )
+    else:
+        return busy_text(limit=limit)
+    return clip(text, limit)
 
 
 def fetch_failed_text(*, limit: int = 4096) -> str:

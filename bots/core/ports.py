@@ -203,7 +203,36 @@ class ModerationStore(Protocol):
         ...
 
 
-class Backend(CheckQueue, ChatStore, ModerationStore, Protocol):
+@dataclass(frozen=True, kw_only=True)
+class Admission:
+    """Whether a check may start now, under the abuse limits.
+
+    Attributes:
+        allowed: Go ahead.
+        scope: What refused it: ``user`` or ``chat`` (their checks a minute), ``queue``
+            (too many checks waiting for the workers).
+        retry_after_s: When asking again should work.
+        notify: Say so in the chat. Only the first refusal in a while is answered, so
+            a flood gets one polite notice instead of one per post.
+        per_minute: The refusing rate (``None`` for the queue).
+    """
+
+    allowed: bool = True
+    scope: str | None = None
+    retry_after_s: float = 0.0
+    notify: bool = False
+    per_minute: float | None = None
+
+
+class Gate(Protocol):
+    """Decides whether a check may start: per-user and per-chat rates, the queue's depth."""
+
+    async def admit(self, *, platform: str, chat_id: str, user_id: str | None) -> Admission:
+        """Take one check from the user's and the chat's allowance, or say why not."""
+        ...
+
+
+class Backend(CheckQueue, ChatStore, ModerationStore, Gate, Protocol):
     """Everything a bot needs from the service, in one object it closes on shutdown."""
 
     async def close(self) -> None:

@@ -10,14 +10,23 @@ core and integers in the store; the conversion lives here.
 from __future__ import annotations
 
 import io
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
+from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
-from bots.core.errors import BadArguments, QueueUnavailable, UnknownCheck
+from bots.core.errors import (
+    BadArguments,
+    QueueBusy,
+    QueueUnavailable,
+    StoreUnavailable,
+    UnknownCheck,
+)
 from bots.core.media import InboundMedia, Request
 from bots.core.ports import (
+    Admission,
     AuditEntry,
     AuditQuery,
     ChatPolicy,
@@ -36,9 +45,15 @@ from fakewatch.settings import Settings
 from queue_worker import errors as queue_errors
 from queue_worker.client import QueueClient
 from queue_worker.contracts import CheckResult, MediaContext, RequestKind
+from queue_worker.ratelimit import Rate, TokenBuckets
+from queue_worker.transient import retrying
+
+log = logging.getLogger(__name__)
 
 # The CSV of an audit holds every matching check up to this many.
 CSV_MAX_ROWS = 10_000
+# After a "queue full" notice, the same chat is not told again for this long.
+BUSY_NOTICE_S = 60.0
 
 
 def outcome_of(result: CheckResult) -> Outcome:
@@ -95,6 +110,10 @@ class Services:
     def __init__(self, client: QueueClient) -> None:
         self.client = client
         self.sessions = client.sessions
+        settings = client.settings
+        self.buckets = TokenBuckets(client.redis, prefix=client.queue_name)
+        self.user_rate = Rate.per_minute_with_burst(settings.user_checks_per_minute)
+        self.chat_rate = Rate.per_minute_with_burst(settings.chat_checks_per_minute)
 
     @classmethod
     async def connect(cls, settings: Settings, *, migrate: bool = True) -> Services:
@@ -136,6 +155,8 @@ class Services:
         )
         try:
             return str(await self.client.submit(data, context))
+        except queue_errors.QueueFull as e:
+            raise QueueBusy(str(e)) from e
         except (queue_errors.QueueUnavailable, SQLAlchemyError, OSError) as e:
             raise QueueUnavailable(f"could not queue the check: {e}") from e
 
@@ -156,17 +177,68 @@ class Services:
         except CheckNotFound:
             return None
 
+    # --- Gate -----------------------------------------------------------------
+
+    async def admit(self, *, platform: str, chat_id: str, user_id: str | None) -> Admission:
+        """Whether a check may start: the queue has room, the user and the chat have allowance.
+
+        When Redis cannot be asked, the check goes ahead: submitting it will tell.
+        """
+        try:
+            limit = self.client.max_queue_depth
+            if limit and await self.client.queue_depth() >= limit:
+                told = await self.buckets.first(f"busy:{platform}:{chat_id}", BUSY_NOTICE_S)
+                return Admission(
+                    allowed=False, scope="queue", retry_after_s=BUSY_NOTICE_S, notify=told
+                )
+            decision = await self.buckets.take(
+                [
+                    self.buckets.bucket("user", f"{platform}:{user_id}", self.user_rate)
+                    if user_id
+                    else None,
+                    self.buckets.bucket("chat", f"{platform}:{chat_id}", self.chat_rate),
+                ]
+            )
+        except (queue_errors.QueueUnavailable, RedisError, OSError):
+            log.warning("cannot read the abuse limits; letting the check through", exc_info=True)
+            return Admission()
+        if decision.allowed:
+            return Admission()
+        return Admission(
+            allowed=False,
+            scope=decision.scope,
+            retry_after_s=decision.retry_after_s,
+            notify=decision.notify,
+            per_minute=decision.rate.per_minute if decision.rate else None,
+        )
+
     # --- ChatStore ------------------------------------------------------------
 
     async def policy(self, *, platform: str, chat_id: str) -> ChatPolicy:
-        """The chat's settings (defaults when never configured)."""
-        async with self.sessions() as session:
-            return policy_of(await get_chat_settings(session, platform=platform, chat_id=chat_id))
+        """The chat's settings (defaults when never configured).
+
+        Raises:
+            StoreUnavailable: the database stayed unreachable for the retry period.
+        """
+
+        async def read() -> ChatPolicy:
+            async with self.sessions() as session:
+                row = await get_chat_settings(session, platform=platform, chat_id=chat_id)
+                return policy_of(row)
+
+        try:
+            return await retrying(read, what="reading chat settings")
+        except (SQLAlchemyError, OSError) as e:
+            raise StoreUnavailable(f"cannot read the settings of chat {chat_id}: {e}") from e
 
     async def mark_replied(self, *, check_id: str) -> None:
-        """Record that the verdict reached the chat."""
-        async with self.sessions() as session:
-            await mark_replied(session, check_id=int(check_id))
+        """Record that the verdict reached the chat (waiting out a database restart)."""
+
+        async def mark() -> None:
+            async with self.sessions() as session:
+                await mark_replied(session, check_id=int(check_id))
+
+        await retrying(mark, what=f"marking check {check_id} replied")
 
     async def pending(self, *, platform: str) -> Sequence[PendingReply]:
         """Finished checks of this platform whose verdict was not delivered."""

@@ -104,6 +104,7 @@ class FakeWatchBot(commands.Bot):
             platform_max_bytes=None,  # bots may download any attachment Discord accepted
             wait_timeout=wait_timeout,
             limit=LIMIT,
+            gate=self.backend,  # per-user and per-chat rates, the queue's depth
         )
         self.replies = DiscordReplies(self)
         self.recovery_interval = recovery_interval

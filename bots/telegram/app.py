@@ -135,6 +135,7 @@ def build_application(
             too_large_hint=TOO_LARGE_HINT,
             wait_timeout=WAIT_TIMEOUT_S,
             limit=formatting.LIMITS["telegram"],
+            gate=backend,
         )
         state = BotState(backend=backend, flow=flow)
         app.bot_data[KEY] = state

@@ -26,6 +26,7 @@ from tests.inference.sandbox import Outcome, decode_in_child
 TIMEOUT_S = 60.0
 MEMORY_BOUND_MB = 1024
 EXAMPLES = int(os.environ.get("FAKEWATCH_HOSTILE_EXAMPLES", "60"))
+LONG_EXAMPLES = 1500  # the slow variant CI runs
 
 
 @cache
@@ -126,18 +127,29 @@ def mutate(data: bytes, mutations: list[tuple[str, float, int]]) -> bytes:
     return bytes(out)
 
 
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-@given(
-    base=st.sampled_from(sorted(_BASES)),
-    mutations=st.lists(_mutation, min_size=1, max_size=6),
-)
+_FILES = st.sampled_from(sorted(_BASES))
+_MUTATIONS = st.lists(_mutation, min_size=1, max_size=6)
+_SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large]
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=_SLOW_OK)
+@given(base=_FILES, mutations=_MUTATIONS)
 def test_decode_of_mutated_real_files_fails_cleanly(
     base: str, mutations: list[tuple[str, float, int]]
 ) -> None:
+    _decode_mutated(base, mutations)
+
+
+@pytest.mark.slow
+@settings(max_examples=LONG_EXAMPLES, deadline=None, suppress_health_check=_SLOW_OK)
+@given(base=_FILES, mutations=_MUTATIONS)
+def test_decode_of_many_more_mutated_files_fails_cleanly(
+    base: str, mutations: list[tuple[str, float, int]]
+) -> None:
+    _decode_mutated(base, mutations)
+
+
+def _decode_mutated(base: str, mutations: list[tuple[str, float, int]]) -> None:
     data = mutate(_base(base), mutations)
     outcome = decode_in_child(data, timeout=TIMEOUT_S)
     assert outcome.kind in ("ok", "media_error"), outcome

@@ -11,13 +11,13 @@ import pytest
 from arq.connections import ArqRedis
 from arq.constants import job_key_prefix
 
-from db.checks import require_check, store_verdict
+from db.checks import get_check, require_check, store_verdict
 from db.errors import CheckNotFound
 from fakewatch.errors import EmptyMedia, MediaTooLarge
 from fakewatch.settings import Settings
 from queue_worker.client import QueueClient
 from queue_worker.contracts import ANALYZE, MediaContext, job_id
-from queue_worker.errors import CheckTimeout, QueueUnavailable
+from queue_worker.errors import CheckTimeout, QueueFull, QueueUnavailable
 from tests.queue_worker.media import face_jpeg
 
 CTX = MediaContext(
@@ -117,6 +117,9 @@ async def test_wait_times_out(client: QueueClient) -> None:
 
 
 async def test_redis_down_at_submit_fails_the_check(client: QueueClient) -> None:
+    # Without a depth limit nothing asks Redis before the row is stored.
+    client.max_queue_depth = 0
+    client.retry_within_s = 0.5
     working = client.redis
     client.redis = ArqRedis(host="127.0.0.1", port=1, socket_connect_timeout=1)
     try:
@@ -128,3 +131,29 @@ async def test_redis_down_at_submit_fails_the_check(client: QueueClient) -> None
     async with client.sessions() as s:
         check = await require_check(s, check_id=1)
     assert (check.status, check.reason_code) == ("failed", "queue_unavailable")
+
+
+async def test_redis_down_before_anything_is_stored_stores_nothing(client: QueueClient) -> None:
+    client.retry_within_s = 0.5
+    working = client.redis
+    client.redis = ArqRedis(host="127.0.0.1", port=1, socket_connect_timeout=1)
+    try:
+        with pytest.raises(QueueUnavailable):
+            await client.submit(face_jpeg(24), CTX)  # the queue depth could not be read
+    finally:
+        await client.redis.aclose()
+        client.redis = working
+    async with client.sessions() as s:
+        assert await get_check(s, check_id=1) is None
+
+
+async def test_a_full_queue_refuses_new_checks_and_stores_nothing(client: QueueClient) -> None:
+    client.max_queue_depth = 2
+    ids = [await client.submit(face_jpeg(30 + n), CTX) for n in range(2)]
+    assert await client.queue_depth() == 2
+    with pytest.raises(QueueFull) as refused:
+        await client.submit(face_jpeg(32), CTX)
+    assert isinstance(refused.value, QueueUnavailable)  # callers that know only that still cope
+    assert (refused.value.code, refused.value.depth, refused.value.limit) == ("queue_full", 2, 2)
+    async with client.sessions() as s:
+        assert await get_check(s, check_id=max(ids) + 1) is None

@@ -231,9 +231,30 @@ async def test_an_unreachable_store_is_retried(state: WorkerState, submit: Submi
     check = await submit(media)
     engine = create_async_engine("sqlite+aiosqlite:////nonexistent-dir/fw.sqlite3")
     state.sessions = async_sessionmaker(engine)
+    state.outage_wait_s = 0.5  # waited out within the try first, then a try is spent
     with pytest.raises(Retry):
         await analyze({"state": state, "job_try": 1}, check.id, media)
     await engine.dispose()
+
+
+async def test_a_short_store_outage_is_waited_out_within_the_try(
+    state: WorkerState, submit: Submit, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    media = face_jpeg(10)
+    check = await submit(media)
+    engine = create_async_engine("sqlite+aiosqlite:////nonexistent-dir/fw.sqlite3")
+    state.sessions = async_sessionmaker(engine)
+
+    async def restore() -> None:
+        await asyncio.sleep(1.0)
+        state.sessions = sessions  # the store is back
+
+    back = asyncio.create_task(restore())
+    result = await analyze({"state": state, "job_try": 1}, check.id, media)  # no Retry
+    await back
+    await engine.dispose()
+    assert result is not None and result["status"] == "done"
+    assert (await stored(sessions, check.id)).attempts == 1
 
 
 async def test_a_bug_is_stored_as_an_internal_error_and_raised(

@@ -73,6 +73,13 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--frames", type=int, default=None, metavar="N", help="frames per video")
     p.add_argument("--cache", type=Path, default=None, help="where generated media is kept")
+    p.add_argument(
+        "--detect-max-side",
+        type=int,
+        default=None,
+        metavar="PX",
+        help="face detection on frames downscaled to this longer side (default 640)",
+    )
     p.set_defaults(handler=run)
 
 
@@ -128,10 +135,16 @@ def pipeline_for(args: argparse.Namespace, settings: Settings) -> Pipeline:
                 file=sys.stderr,
             )
             weights = random_weights(ModelConfig())
+    from inference.faces import DetectorConfig
+
+    detector = (
+        DetectorConfig(detect_max_side=args.detect_max_side) if args.detect_max_side else None
+    )
     return Pipeline(
         weights,
         device=args.device or settings.device,
         frames=args.frames or settings.frames,
+        detector=detector,
     )
 
 

@@ -1,7 +1,8 @@
 """Face detection with facenet-pytorch's MTCNN, and face cropping.
 
-Detection runs once over all sampled frames of an item (one batch), on a copy
-scaled down so its longer side is at most ``detect_max_side``; boxes and
+Detection runs over all sampled frames of an item in batches (on the CPU one per
+core, each in its own thread), on copies scaled down so the longer side is at
+most ``detect_max_side``; boxes and
 landmarks are mapped back to the full frame, and crops are cut from the
 full-resolution frame with a margin. The three networks run in channels_last
 memory format (PNet's pooling and convolutions are 2-4x faster that way on the
@@ -13,7 +14,9 @@ instead of one small kernel launch per candidate. Both find the same faces.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import cv2
@@ -53,6 +56,11 @@ class DetectorConfig:
     min_score: float = 0.90
     thresholds: tuple[float, float, float] = (0.6, 0.7, 0.7)
     max_batch: int = 32
+    # Groups of frames detected at the same time in threads of one torch thread each;
+    # 0: one group per core on the CPU (measured there: MTCNN's many small ops and its
+    # Python loops spread over cores this way, and not through torch's own threads),
+    # one on CUDA, where one big batch is what the GPU wants.
+    workers: int = 0
 
 
 class FaceDetector:
@@ -83,12 +91,16 @@ class FaceDetector:
             from facenet_pytorch.models.utils.detect_face import detect_face as facenet_cascade
 
             self._cascade = facenet_cascade
+        auto = 1 if device.type == "cuda" else min(4, os.cpu_count() or 1)
+        self.workers = max(1, self.config.workers or auto)
+        self._pool: ThreadPoolExecutor | None = None
 
     def detect(self, frames: Sequence[np.ndarray]) -> list[list[FaceBox]]:
         """Find faces in every frame.
 
         Args:
-            frames: RGB uint8 arrays; frames of equal size are detected in one batch.
+            frames: RGB uint8 arrays; frames of equal size are detected in batches,
+                one per worker thread.
 
         Returns:
             For each frame, its faces (possibly none), best score first.
@@ -97,14 +109,33 @@ class FaceDetector:
         by_shape: dict[tuple[int, ...], list[int]] = {}
         for i, frame in enumerate(frames):
             by_shape.setdefault(frame.shape, []).append(i)
+        jobs: list[tuple[list[int], float]] = []
         for shape, indices in by_shape.items():
             scale = min(1.0, self.config.detect_max_side / max(shape[0], shape[1]))
-            for start in range(0, len(indices), self.config.max_batch):
-                chunk = indices[start : start + self.config.max_batch]
-                small = [_resize(frames[i], scale) for i in chunk]
-                for i, faces in zip(chunk, self._detect_batch(np.stack(small), scale), strict=True):
-                    results[i] = [FaceBox(i, f.box, f.score, f.landmarks) for f in faces]
+            groups = max(self.workers, -(-len(indices) // self.config.max_batch))
+            size = -(-len(indices) // min(groups, len(indices)))
+            jobs += [(indices[i : i + size], scale) for i in range(0, len(indices), size)]
+
+        def run(job: tuple[list[int], float]) -> list[list[FaceBox]]:
+            chunk, scale = job
+            small = np.stack([_resize(frames[i], scale) for i in chunk])
+            return self._detect_batch(small, scale)
+
+        if len(jobs) > 1 and self.workers > 1:
+            done = list(self._thread_pool().map(run, jobs))
+        else:
+            done = [run(job) for job in jobs]
+        for (chunk, _), found in zip(jobs, done, strict=True):
+            for i, faces in zip(chunk, found, strict=True):
+                results[i] = [FaceBox(i, f.box, f.score, f.landmarks) for f in faces]
         return results
+
+    def _thread_pool(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(
+                self.workers, thread_name_prefix="fw-detect", initializer=_one_torch_thread
+            )
+        return self._pool
 
     def _detect_batch(self, batch: np.ndarray, scale: float) -> list[list[FaceBox]]:
         m = self.mtcnn
@@ -128,6 +159,12 @@ class FaceDetector:
             faces.sort(key=lambda f: -f.score)
             out.append(faces)
         return out
+
+
+def _one_torch_thread() -> None:
+    # OpenMP's thread count is per calling thread: this sets it for the pool's
+    # threads only, the caller's classifier keeps all of its threads.
+    torch.set_num_threads(1)
 
 
 def _resize(frame: np.ndarray, scale: float) -> np.ndarray:

@@ -8,7 +8,7 @@ import torch
 from torch.nn.functional import interpolate
 
 from inference import mtcnn, samples, workload
-from inference.faces import FaceDetector
+from inference.faces import DetectorConfig, FaceDetector
 
 
 def test_crop_resample_is_area_interpolation() -> None:
@@ -52,3 +52,15 @@ def test_same_faces_as_facenet_pytorch(detector: FaceDetector) -> None:
             np.testing.assert_allclose(gb, np.asarray(wb, dtype=np.float32), atol=1e-2)
             np.testing.assert_allclose(gp, np.asarray(wp, dtype=np.float32), atol=1e-2)
         assert sum(len(b) for b in got_boxes) >= len(batch)  # each of these has a face
+
+
+def test_frames_detected_in_parallel_groups_give_the_same_faces() -> None:
+    frames = [*workload.clip_frames(7, 320, 180, seed=2), samples.astronaut()]
+    one = FaceDetector(torch.device("cpu"), DetectorConfig(workers=1)).detect(frames)
+    three = FaceDetector(torch.device("cpu"), DetectorConfig(workers=3)).detect(frames)
+    assert [len(f) for f in one] == [len(f) for f in three]
+    assert all(len(f) >= 1 for f in one)
+    for a, b in zip(one, three, strict=True):
+        for fa, fb in zip(a, b, strict=True):
+            assert fa.frame == fb.frame
+            np.testing.assert_allclose(fa.box, fb.box, atol=1e-3)

@@ -18,7 +18,9 @@ import io
 import math
 import os
 import struct
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -436,12 +438,15 @@ class _Budget:
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.left = limit
+        self._lock = threading.Lock()  # segments of one video decode in parallel threads
 
     def frames(self, decoded: Iterator[Any]) -> Iterator[Any]:
         """``decoded``, raising :class:`TooLong` once the frames add up to more than the limit."""
         for frame in decoded:
-            self.left -= int(frame.width) * int(frame.height)
-            if self.left < 0:
+            with self._lock:
+                self.left -= int(frame.width) * int(frame.height)
+                left = self.left
+            if left < 0:
                 raise TooLong(f"sampling this video needs more than {self.limit:,} pixels decoded")
             yield frame
 
@@ -575,7 +580,7 @@ def _decode_video(
                 f"video lasts {duration:.0f} s; the limit is {limits.max_duration_s:.0f} s"
             )
         try:
-            frames, times, rotation = _sample(container, stream, duration, n, limits)
+            frames, times, rotation = _sample(container, stream, duration, n, limits, (data, fmt))
         except av.error.InvalidDataError as e:
             raise CorruptMedia(f"the video stream is damaged ({e.strerror})") from e
         except av.error.DecoderNotFoundError as e:
@@ -601,30 +606,105 @@ def _decode_video(
 
 
 def _sample(
-    container: Any, stream: Any, duration: float | None, n: int, limits: MediaLimits
+    container: Any,
+    stream: Any,
+    duration: float | None,
+    n: int,
+    limits: MediaLimits,
+    reopen: tuple[bytes | str, str | None] | None = None,
 ) -> tuple[list[np.ndarray], list[float], int]:
     start = float(stream.start_time * stream.time_base) if stream.start_time else 0.0
     budget = _Budget(limits.max_decoded_pixels)
     if duration is None or duration <= 0:
         return _sample_sequential(container, stream, n, budget, limits.max_kept_pixels)
     targets = [start + (i + 0.5) * duration / n for i in range(n)]
-    sampler = _Sampler(container, stream, _keyframe_times(stream), budget)
+    keyframes = _keyframe_times(stream)
+    groups = _segments(targets, keyframes, SEGMENT_WORKERS) if reopen else [targets]
+    if len(groups) == 1:
+        found = _sample_targets(_Sampler(container, stream, keyframes, budget), targets, limits)
+    else:
+        assert reopen is not None
+
+        def segment(group: list[float]) -> list[tuple[float, int, np.ndarray]]:
+            # A container of its own per further segment: one decoder state per thread.
+            with _open_container(*reopen) as c:
+                s = c.streams.video[0]
+                s.thread_type = "AUTO"
+                return _sample_targets(_Sampler(c, s, keyframes, budget), group, limits)
+
+        sampler = _Sampler(container, stream, keyframes, budget)
+        first = _segment_pool().submit(_sample_targets, sampler, groups[0], limits)
+        rest = [segment(g) for g in groups[1:]]
+        found = [f for part in [first.result(), *rest] for f in part]
     out: list[np.ndarray] = []
     times: list[float] = []
     rotation = 0
     seen: set[float] = set()
+    for t, rot, rgb in found:
+        if t in seen:
+            continue  # short clip: several targets fall on one frame
+        seen.add(t)
+        rotation = rot
+        out.append(rgb)
+        times.append(t - start)
+    return out, times, rotation
+
+
+def _sample_targets(
+    sampler: _Sampler, targets: list[float], limits: MediaLimits
+) -> list[tuple[float, int, np.ndarray]]:
+    """``(time, rotation, upright RGB)`` of the frame at or after each target, in order."""
+    found: list[tuple[float, int, np.ndarray]] = []
+    last = None
     for target in targets:
         frame = sampler.frame_at(target)
         if frame is None:
             break
         t = float(frame.time)
-        if t in seen:
-            continue  # short clip: several targets fall on one frame
-        seen.add(t)
-        rotation = int(frame.rotation or 0)
-        out.append(_upright(frame, limits.max_kept_pixels))
-        times.append(t - start)
-    return out, times, rotation
+        if t == last:
+            continue
+        last = t
+        found.append((t, int(frame.rotation or 0), _upright(frame, limits.max_kept_pixels)))
+    return found
+
+
+# Segments of one video decoded at the same time, each from its own keyframe.
+SEGMENT_WORKERS = min(4, os.cpu_count() or 1)
+_SEGMENT_POOL: ThreadPoolExecutor | None = None
+
+
+def _segment_pool() -> ThreadPoolExecutor:
+    global _SEGMENT_POOL
+    if _SEGMENT_POOL is None:
+        _SEGMENT_POOL = ThreadPoolExecutor(SEGMENT_WORKERS, thread_name_prefix="fw-segment")
+    return _SEGMENT_POOL
+
+
+def _segments(targets: list[float], keyframes: list[float], k: int) -> list[list[float]]:
+    """Split sorted ``targets`` into up to ``k`` runs that start in different keyframe intervals.
+
+    A run starts where decoding would seek anyway (its first target's keyframe lies
+    after the previous run's last target's keyframe), so no frame is decoded twice
+    and each run finds exactly the frames sequential decoding finds.
+    """
+    if k < 2 or len(keyframes) < 2 or len(targets) < 2 * k:
+        return [targets]
+
+    def gop(t: float) -> int:
+        return bisect.bisect_right(keyframes, t) - 1
+
+    runs: list[list[float]] = []
+    start = 0
+    for part in range(1, k):
+        cut = max(start + 1, round(part * len(targets) / k))
+        while cut < len(targets) and gop(targets[cut]) <= gop(targets[cut - 1]):
+            cut += 1  # move the cut to the next keyframe interval
+        if cut >= len(targets):
+            break
+        runs.append(targets[start:cut])
+        start = cut
+    runs.append(targets[start:])
+    return [r for r in runs if r]
 
 
 def _sample_sequential(

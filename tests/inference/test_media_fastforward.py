@@ -31,3 +31,30 @@ def test_same_frames_with_and_without_skipping(
     full = media.decode(clip, frames=frames)
     assert fast.times_s == full.times_s
     assert all(np.array_equal(a, b) for a, b in zip(fast.frames, full.frames, strict=True))
+
+
+def test_segments_start_in_later_keyframe_intervals() -> None:
+    keyframes = [0.0, 2.0, 4.0, 6.0, 8.0]
+    targets = [0.3 + 0.625 * i for i in range(16)]
+    runs = media._segments(targets, keyframes, 2)
+    assert len(runs) == 2 and [t for r in runs for t in r] == targets
+    gop = [max(i for i, k in enumerate(keyframes) if k <= r[0]) for r in runs]
+    last = max(i for i, k in enumerate(keyframes) if k <= runs[0][-1])
+    assert gop[1] > last  # the second run starts where decoding would seek anyway
+    assert media._segments(targets, [0.0], 2) == [targets]  # one keyframe: nothing to split
+    assert media._segments(targets[:3], keyframes, 2) == [targets[:3]]
+
+
+@pytest.mark.parametrize("gop_s", [1.0, 3.0])
+def test_segmented_decoding_finds_the_same_frames(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, gop_s: float
+) -> None:
+    clip = workload.write_clip(
+        tmp_path / "s.mp4", width=160, height=96, seconds=8.0, fps=20, gop_s=gop_s, seed=4
+    )
+    monkeypatch.setattr(media, "SEGMENT_WORKERS", 3)
+    split = media.decode(clip, frames=16)
+    monkeypatch.setattr(media, "SEGMENT_WORKERS", 1)
+    whole = media.decode(clip, frames=16)
+    assert split.times_s == whole.times_s and len(split.frames) == 16
+    assert all(np.array_equal(a, b) for a, b in zip(split.frames, whole.frames, strict=True))

@@ -52,8 +52,18 @@ def test_segmented_decoding_finds_the_same_frames(
     clip = workload.write_clip(
         tmp_path / "s.mp4", width=160, height=96, seconds=8.0, fps=20, gop_s=gop_s, seed=4
     )
+    runs: list[int] = []
+    original = media._segments
+
+    def spy(targets: list[float], keyframes: list[float], k: int) -> list[list[float]]:
+        out = original(targets, keyframes, k)
+        runs.append(len(out))
+        return out
+
+    monkeypatch.setattr(media, "_segments", spy)
     monkeypatch.setattr(media, "SEGMENT_WORKERS", 3)
     split = media.decode(clip, frames=16)
+    assert runs == [3]  # it did decode in parallel segments
     monkeypatch.setattr(media, "SEGMENT_WORKERS", 1)
     whole = media.decode(clip, frames=16)
     assert split.times_s == whole.times_s and len(split.frames) == 16

@@ -106,6 +106,29 @@ async def get_check_by_job_id(session: AsyncSession, *, job_id: str) -> Check | 
     return rows.first()
 
 
+async def find_auto_check(
+    session: AsyncSession, *, platform: str, chat_id: str, message_id: str, since: datetime
+) -> Check | None:
+    """The automatic check of a chat message made since ``since``, if any.
+
+    How a bot recognises a message the platform handed out again after a restart.
+    """
+    rows = await session.scalars(
+        select(Check)
+        .where(
+            Check.platform == platform,
+            Check.chat_id == chat_id,
+            Check.created_at >= since,
+            Check.message_id == message_id,
+            Check.request_kind == "auto",
+        )
+        .order_by(Check.id)
+        .limit(1)
+        .execution_options(populate_existing=True)
+    )
+    return rows.first()
+
+
 async def get_checks(session: AsyncSession, *, check_ids: Sequence[int]) -> list[Check]:
     """The checks with these ids (missing ones left out), in id order."""
     if not check_ids:

@@ -16,19 +16,20 @@ from collections.abc import Sequence
 
 from fakewatch import __version__
 from fakewatch.errors import FakeWatchError
+from fakewatch.scheduling import normal_scheduling
 from fakewatch.settings import load_settings
 
 COMMANDS = (
     "fakewatch.commands.check",
     "fakewatch.commands.demo",
+    "fakewatch.commands.telegram",
+    "fakewatch.commands.discord",
     "fakewatch.commands.bench",
     "fakewatch.commands.worker",
     "fakewatch.commands.submit",
     "fakewatch.commands.audit",
     "fakewatch.commands.database",
     "fakewatch.commands.redis_server",
-    "fakewatch.commands.telegram",
-    "fakewatch.commands.discord",
     "fakewatch.commands.train",
     "fakewatch.commands.evaluate",
     "fakewatch.commands.dashboard",
@@ -54,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
+    normal_scheduling()  # first, before any thread starts: threads inherit the policy
     args = build_parser().parse_args(argv)
     level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)]
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

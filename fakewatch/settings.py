@@ -63,6 +63,15 @@ class Settings(BaseSettings):
     weights: str = Field(default="default", validation_alias=_env("FAKEWATCH_WEIGHTS"))
     device: DeviceName = Field(default="auto", validation_alias=_env("FAKEWATCH_DEVICE"))
     frames: int = Field(default=16, ge=1, le=256, validation_alias=_env("FAKEWATCH_FRAMES"))
+    # Faces are searched for on copies scaled down to this longer side, a photo's and
+    # each sampled video frame's (MTCNN's 20 px minimum face is in the copy);
+    # docs/performance.md measures the trade-off.
+    detect_max_side: int = Field(
+        default=640, ge=64, le=8192, validation_alias=_env("FAKEWATCH_DETECT_MAX_SIDE")
+    )
+    video_detect_max_side: int = Field(
+        default=480, ge=64, le=8192, validation_alias=_env("FAKEWATCH_VIDEO_DETECT_MAX_SIDE")
+    )
     max_media_bytes: int = Field(
         default=100 * 1024 * 1024, ge=1, validation_alias=_env("FAKEWATCH_MAX_MEDIA_BYTES")
     )

@@ -243,6 +243,7 @@ def report(pipeline: Pipeline, workload: Workload, runs: Runs, **context: Any) -
         "model_parameters": sum(p.numel() for p in pipeline.model.parameters()),
         "frames": pipeline.frames,
         "detect_max_side": pipeline.detector.config.detect_max_side,
+        "video_detect_max_side": pipeline.detector.config.video_max_side,
         "workload": workload.description,
     }
     if runs.baseline:
@@ -305,7 +306,8 @@ def table(result: dict[str, Any]) -> str:
         f"device {result['device']} · {result['torch_threads']} torch threads · "
         f"{result['cpu_count']} CPUs ({result['cpu']}) · torch {result['torch']}",
         f"model {result['model']} ({result['model_parameters'] / 1e6:.1f} M parameters) · "
-        f"{result['frames']} frames per video · detection on <= {result['detect_max_side']} px"
+        f"{result['frames']} frames per video · detection on <= {result['detect_max_side']} px "
+        f"(photos), <= {result['video_detect_max_side']} px (video frames)"
         f" · classifier {result['precision']}",
         f"workload: {result['workload']}",
     ]

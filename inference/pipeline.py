@@ -92,7 +92,9 @@ def pick_device(name: str = "auto") -> torch.device:
 
 def detect(media: DecodedMedia, detector: FaceDetector) -> list[list[FaceBox]]:
     """Faces in each sampled frame."""
-    return detector.detect(media.frames)
+    return detector.detect(
+        media.frames, max_sides=[detector.max_side(media.kind)] * len(media.frames)
+    )
 
 
 def frame_scores(scores: Sequence[FaceScore], n_frames: int) -> tuple[float | None, ...]:
@@ -157,6 +159,10 @@ class Pipeline:
     def analyze(self, source: MediaSource) -> Verdict:
         """Run every stage on one item. Never raises for bad input: the verdict says why."""
         return self._finish(self._load(source))
+
+    def judge(self, media: DecodedMedia) -> Verdict:
+        """Detect, track, classify and decide on an item decoded already."""
+        return self._infer(media, {})
 
     def analyze_many(
         self, sources: Iterable[MediaSource], *, prefetch: int = 1, batch: int = 1
@@ -302,7 +308,10 @@ class Pipeline:
         """Detect, track and classify several items in shared batches."""
         prep = self.manifest.preprocessing
         start = time.perf_counter()
-        found = self.detector.detect([f for m in medias for f in m.frames])
+        found = self.detector.detect(
+            [f for m in medias for f in m.frames],
+            max_sides=[self.detector.max_side(m.kind) for m in medias for _ in m.frames],
+        )
         timings["detect"] = time.perf_counter() - start
 
         start = time.perf_counter()

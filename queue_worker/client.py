@@ -20,6 +20,7 @@ anything is refused or failed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import time
@@ -32,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.checks import create_check, get_check_by_job_id, mark_failed, require_check
 from db.engine import create_engine, database_url, session_factory
-from db.errors import CheckNotFound
+from db.errors import CheckNotFound, InvalidValue
 from db.models import Check
 from db.schema import upgrade_database_async
 from fakewatch.errors import EmptyMedia, TooManyBytes
@@ -40,6 +41,7 @@ from fakewatch.settings import Settings
 from queue_worker.broker import redis_settings
 from queue_worker.contracts import ANALYZE, CheckResult, MediaContext, job_id
 from queue_worker.errors import CheckTimeout, QueueFull, QueueUnavailable
+from queue_worker.notices import DoneNotices
 from queue_worker.records import check_result
 from queue_worker.transient import RETRY_WITHIN_S, is_transient, retrying
 
@@ -47,9 +49,11 @@ __all__ = ["CheckNotFound", "CheckTimeout", "QueueClient", "QueueFull", "QueueUn
 
 log = logging.getLogger(__name__)
 
-# How often ``wait`` looks at the store: quickly at first, then every quarter second.
+# How often ``wait`` looks at the store: quickly at first, then every half second. A
+# worker's notice (queue_worker.notices) wakes the waiter as soon as the check is done;
+# the polls only cover a notice lost while Redis was restarting.
 _POLL_FIRST_S = 0.02
-_POLL_MAX_S = 0.25
+_POLL_MAX_S = 0.5
 
 
 class QueueClient:
@@ -73,6 +77,7 @@ class QueueClient:
         self.max_queue_depth = settings.max_queue_depth
         #: How long a restarting Redis or database is waited out before giving up.
         self.retry_within_s = RETRY_WITHIN_S
+        self.notices = DoneNotices(redis, settings.queue_name)
 
     @classmethod
     async def connect(cls, settings: Settings, *, migrate: bool = True) -> QueueClient:
@@ -98,6 +103,7 @@ class QueueClient:
 
     async def close(self) -> None:
         """Close the Redis pool and the database engine."""
+        await self.notices.close()
         await self.redis.aclose(close_connection_pool=True)
         await self.engine.dispose()
 
@@ -178,6 +184,41 @@ class QueueClient:
         log.debug("check %d queued (%d bytes)", check.id, len(media))
         return check.id
 
+    async def requeue(self, check_id: int, media: bytes) -> bool:
+        """Queue an open check's job again, for a producer that may have died before it did.
+
+        A bot killed between storing a check and queueing its job is handed the message
+        again after its restart; this queues the job under the check's own job id. arq
+        refuses a job id it already holds (queued, running or finished), and a worker
+        finishes an already-finished check by returning its outcome, so calling this for
+        a check whose job exists changes nothing.
+
+        Returns:
+            Whether a job was queued (``False``: the job existed or the check is finished).
+
+        Raises:
+            CheckNotFound: no such check.
+            InvalidValue: the bytes are not the check's (their SHA-256 differs).
+            QueueUnavailable: Redis cannot be reached.
+        """
+        async with self.sessions() as session:
+            check = await require_check(session, check_id=check_id)
+        if check.finished:
+            return False
+        if hashlib.sha256(media).hexdigest() != check.sha256:
+            raise InvalidValue(f"these bytes are not those of check {check_id}")
+        try:
+            job = await retrying(
+                lambda: self._enqueue(check, media),
+                within=self.retry_within_s,
+                what="queueing a check again",
+            )
+        except (RedisError, OSError) as e:
+            raise QueueUnavailable(f"cannot enqueue check {check.id}: {e}") from e
+        if job:
+            log.info("check %d: its job was missing and is queued again", check.id)
+        return job
+
     async def _store(self, media: bytes, context: MediaContext, fixed_job_id: str) -> Check:
         async with self.sessions() as session:
             existing = await get_check_by_job_id(session, job_id=fixed_job_id)
@@ -202,15 +243,17 @@ class QueueClient:
                 byte_size=len(media),
             )
 
-    async def _enqueue(self, check: Check, media: bytes) -> None:
+    async def _enqueue(self, check: Check, media: bytes) -> bool:
+        """Queue the check's job; ``False`` when arq already holds its job id."""
         # arq refuses a job id it already holds: a retry after a lost answer is a no-op.
-        await self.redis.enqueue_job(
+        job = await self.redis.enqueue_job(
             ANALYZE,
             check.id,
             media,
             _job_id=job_id(self.queue_name, check.job_id),
             _queue_name=self.queue_name,
         )
+        return job is not None
 
     async def get(self, check_id: int) -> CheckResult:
         """The check as stored now, finished or not.
@@ -230,19 +273,25 @@ class QueueClient:
         """
         deadline = time.monotonic() + timeout
         delay = _POLL_FIRST_S
-        while True:
-            try:
-                result = await self.get(check_id)
-            except Exception as e:
-                # The store restarting is no reason to give up on a verdict: keep polling.
-                if not is_transient(e) or time.monotonic() > deadline:
-                    raise
-                log.debug("check %d: the store is unreachable (%s); still waiting", check_id, e)
-            else:
-                if result.finished:
-                    return result
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise CheckTimeout(check_id, timeout)
-            await asyncio.sleep(min(delay, left))
-            delay = min(delay * 2, _POLL_MAX_S)
+        done = self.notices.watch(check_id)
+        try:
+            while True:
+                done.clear()
+                try:
+                    result = await self.get(check_id)
+                except Exception as e:
+                    # The store restarting is no reason to give up on a verdict: keep polling.
+                    if not is_transient(e) or time.monotonic() > deadline:
+                        raise
+                    log.debug("check %d: the store is unreachable (%s); still waiting", check_id, e)
+                else:
+                    if result.finished:
+                        return result
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise CheckTimeout(check_id, timeout)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(done.wait(), min(delay, left))
+                delay = min(delay * 2, _POLL_MAX_S)
+        finally:
+            self.notices.unwatch(check_id, done)

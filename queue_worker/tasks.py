@@ -48,6 +48,7 @@ from fakewatch.errors import FakeWatchError
 from fakewatch.settings import Settings
 from queue_worker.contracts import CheckResult, job_id
 from queue_worker.hashes import perceptual_hash
+from queue_worker.notices import announce
 from queue_worker.records import check_result
 from queue_worker.retention import compact_redis, keep_media_file, purge_expired_media
 from queue_worker.transient import retrying
@@ -58,8 +59,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 JUDGED = ("fake", "real", "inconclusive")
-# A check still open this long after it was made, with no job in Redis, was lost.
-LOST_AFTER = timedelta(minutes=2)
+# A check still open this long after it was made, with no job in Redis, was lost (its
+# producer died between storing it and queueing its job, or Redis lost its data). Longer
+# than a producer waits out an outage before it queues the job (transient.RETRY_WITHIN_S).
+LOST_AFTER = timedelta(minutes=1)
 _LOCK_POLL_S = 0.1
 # How long a job waits out the store or Redis being unreachable before it counts a try.
 OUTAGE_WAIT_S = 20.0
@@ -350,7 +353,9 @@ async def analyze(ctx: dict[str, Any], check_id: int, media: bytes) -> dict[str,
     except Exception as e:
         # A bug, not the media's fault: record it so the check does not hang, then let arq log it.
         await _store_failure(state, check_id, "internal error while analysing", e)
+        await announce(state.redis, state.settings.queue_name, check_id)
         raise
+    await announce(state.redis, state.settings.queue_name, check_id)
     return result.to_dict() if result is not None else None
 
 
@@ -403,6 +408,7 @@ async def fail_lost_checks(ctx: dict[str, Any]) -> int:
                 reason_code="job_lost",
                 model_id=check.model_id,
             )
+            await announce(state.redis, state.settings.queue_name, check.id)
             failed += 1
     if failed:
         log.warning("failed %d checks whose jobs were lost", failed)

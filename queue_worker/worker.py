@@ -89,6 +89,7 @@ SHUTDOWN_GRACE_S = 10
 
 def build_pipeline(settings: Settings) -> Pipeline:
     """The inference pipeline the settings describe (blocking: loads the weights)."""
+    from inference.faces import DetectorConfig
     from inference.media import MediaLimits
     from inference.pipeline import Pipeline
 
@@ -100,6 +101,10 @@ def build_pipeline(settings: Settings) -> Pipeline:
             max_bytes=settings.max_media_bytes,
             max_pixels=settings.max_pixels,
             max_duration_s=settings.max_duration_s,
+        ),
+        detector=DetectorConfig(
+            detect_max_side=settings.detect_max_side,
+            video_max_side=settings.video_detect_max_side,
         ),
     )
     if not pipeline.manifest.trained:
@@ -188,10 +193,13 @@ def housekeeping_jobs(queue_name: str) -> list[CronJob]:
     """
     return [
         cron(purge_media, name=f"cron:{queue_name}:purge_media", minute={7}, run_at_startup=True),
+        # Every minute: a lost check's user is told to send the file again soon after.
         cron(
             fail_lost_checks,
             name=f"cron:{queue_name}:fail_lost_checks",
-            minute=set(range(0, 60, 5)),
+            minute=None,
+            second=30,
+            run_at_startup=True,
         ),
     ]
 

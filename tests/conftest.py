@@ -31,3 +31,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def test_device() -> str:
     """The device model tests run on: FAKEWATCH_TEST_DEVICE, else cpu."""
     return os.environ.get("FAKEWATCH_TEST_DEVICE", "cpu")
+
+
+@pytest.fixture(autouse=True)
+def normal_scheduling_for_each_test() -> None:
+    """Keep this process off real-time scheduling (see fakewatch.scheduling).
+
+    On the development machine the test process was seen to come under SCHED_FIFO 99
+    partway through a run (nothing in this repository asks for it); torch's threads in
+    this process, or a service it starts, then starve everything else.
+    """
+    from fakewatch.scheduling import normal_scheduling
+
+    normal_scheduling()

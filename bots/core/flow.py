@@ -14,14 +14,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from bots.core import formatting
 from bots.core.errors import FetchFailed, QueueBusy, QueueUnavailable, StoreUnavailable
 from bots.core.media import InboundMedia, Request
-from bots.core.ports import ChatPolicy, ChatStore, CheckOutcome, CheckQueue, FakeAction, Gate
+from bots.core.ports import (
+    ChatPolicy,
+    ChatStore,
+    CheckOutcome,
+    CheckQueue,
+    FakeAction,
+    Gate,
+    StoredCheck,
+)
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +131,10 @@ class CheckFlow:
         wait_timeout: How long to wait for a verdict before saying it will come later.
         limit: The platform's message length.
         gate: The abuse limits (per-user and per-chat rates, queue depth); ``None``: none.
+        recognise_resent: The platform may hand a message out again after a restart
+            (Telegram's unconfirmed updates): an automatic check already stored for the
+            message is answered instead of made twice. Not for Discord, whose messages
+            come once and may carry several attachments.
     """
 
     platform: str
@@ -134,6 +146,7 @@ class CheckFlow:
     wait_timeout: float = 300.0
     limit: int = 4096
     gate: Gate | None = None
+    recognise_resent: bool = False
     in_flight: set[str] = field(default_factory=set)
     # Checks this process answered lately: a recovery sweep that listed one as pending
     # just before it was answered must not answer it twice.
@@ -213,15 +226,29 @@ class CheckFlow:
         )
 
     async def run(
-        self, media: InboundMedia, *, request: Request, conversation: Conversation
+        self,
+        media: InboundMedia,
+        *,
+        request: Request,
+        conversation: Conversation,
+        queued: Callable[[], None] | None = None,
+        interrupted: Callable[[], None] | None = None,
     ) -> Reply | None:
         """Check one media item and answer in its chat.
+
+        Args:
+            queued: Called once the check is stored (or found stored): from then on
+                nothing can lose it, while its verdict may still take minutes.
+            interrupted: Called when the bot stopping cut the check short before it was
+                stored (its download failed): the platform should hand the message out
+                again after the restart; nothing is said in the chat.
 
         Returns:
             The reply posted, or ``None`` when the item was skipped or refused.
         """
         try:
             policy = await self.store.policy(platform=self.platform, chat_id=media.chat_id)
+            stored = await self._stored(media, request=request)
         except StoreUnavailable:
             # Without the chat's settings an automatic check might break its wishes
             # (automatic checks off): skip it; a command gets told to try again.
@@ -229,30 +256,28 @@ class CheckFlow:
             if request.kind == "command":
                 await conversation.refuse(formatting.unavailable_text(limit=self.limit))
             return None
+        if stored is not None:
+            # Handed out again after a restart: answer the check already made, once.
+            if not stored.finished:
+                await self._requeue(media, stored)
+            if queued is not None:
+                queued()
+            if stored.replied:
+                return None
+            return await self.answer(
+                stored.check_id, policy=policy, reply_to=stored.reply_to, deliverer=conversation
+            )
         screening = self.screen(media, request=request, policy=policy)
         if not screening.check:
             log.info("not checking %s/%s: %s", media.chat_id, media.message_id, screening.reason)
             if screening.refusal:
                 await conversation.refuse(screening.refusal)
             return None
-        if self.gate is not None:
-            asker = request.requested_by if request.kind == "command" else media.author_id
-            admission = await self.gate.admit(
-                platform=self.platform, chat_id=media.chat_id, user_id=asker
-            )
-            if not admission.allowed:
-                log.info(
-                    "not checking %s/%s: the %s limit",
-                    media.chat_id,
-                    media.message_id,
-                    admission.scope,
-                )
-                if admission.notify:
-                    await conversation.refuse(formatting.limited_text(admission, limit=self.limit))
-                return None
+        if not await self._admitted(media, request=request, conversation=conversation):
+            return None
         mode: Mode = "react" if request.kind == "auto" and policy.action == "react" else "reply"
         reply_to = {
-            **(await conversation.working(mode=mode)),
+            **(await self._working(media, request=request, conversation=conversation, mode=mode)),
             "chat_id": media.chat_id,
             "message_id": media.message_id,
             "mode": mode,
@@ -260,10 +285,79 @@ class CheckFlow:
             "author_name": media.author_name,
             "chat_title": media.chat_title,
         }
-        check_id = await self._submit(media, request=request, reply_to=reply_to, conv=conversation)
+        check_id = await self._submit(
+            media, request=request, reply_to=reply_to, conv=conversation, interrupted=interrupted
+        )
         if check_id is None:
             return None
+        if queued is not None:
+            queued()
         return await self.answer(check_id, policy=policy, reply_to=reply_to, deliverer=conversation)
+
+    async def _stored(self, media: InboundMedia, *, request: Request) -> StoredCheck | None:
+        """The automatic check already stored for this message, where platforms resend."""
+        if not self.recognise_resent or request.kind != "auto":
+            return None
+        return await self.store.stored_check(
+            platform=self.platform, chat_id=media.chat_id, message_id=media.message_id
+        )
+
+    async def _working(
+        self, media: InboundMedia, *, request: Request, conversation: Conversation, mode: Mode
+    ) -> Mapping[str, Any]:
+        """Show that the check is under way, once per message even across a restart.
+
+        Where the platform hands a message out again, the "analysing…" message is
+        remembered: a bot killed after posting it and before storing the check reuses it
+        after the restart instead of leaving it behind and posting a second one.
+        """
+        resent = self.recognise_resent and request.kind == "auto"
+        where = {
+            "platform": self.platform,
+            "chat_id": media.chat_id,
+            "message_id": media.message_id,
+        }
+        if resent:
+            posted = await self.store.posted_status(**where)
+            if posted is not None:
+                return posted
+        status = await conversation.working(mode=mode)
+        if resent:
+            await self.store.remember_status(**where, status=status)
+        return status
+
+    async def _requeue(self, media: InboundMedia, stored: StoredCheck) -> None:
+        """Queue a stored check's job again in case the bot died before it queued it.
+
+        Without this the check would wait for the worker's lost-job sweep and end
+        ``job_lost``; with it, it is judged as if nothing had happened. Where it cannot
+        be done (the file is gone, Redis is down), the sweep is still there.
+        """
+        try:
+            data = await media.fetch()
+            if await self.queue.requeue(stored.check_id, data):
+                log.info("check %s: queued again after a restart", stored.check_id)
+        except (FetchFailed, QueueUnavailable) as e:
+            log.warning("check %s: could not queue it again: %s", stored.check_id, e)
+
+    async def _admitted(
+        self, media: InboundMedia, *, request: Request, conversation: Conversation
+    ) -> bool:
+        """Whether the abuse limits let this check start (telling the chat once when not)."""
+        if self.gate is None:
+            return True
+        asker = request.requested_by if request.kind == "command" else media.author_id
+        admission = await self.gate.admit(
+            platform=self.platform, chat_id=media.chat_id, user_id=asker
+        )
+        if admission.allowed:
+            return True
+        log.info(
+            "not checking %s/%s: the %s limit", media.chat_id, media.message_id, admission.scope
+        )
+        if admission.notify:
+            await conversation.refuse(formatting.limited_text(admission, limit=self.limit))
+        return False
 
     async def _submit(
         self,
@@ -272,10 +366,17 @@ class CheckFlow:
         request: Request,
         reply_to: Mapping[str, Any],
         conv: Conversation,
+        interrupted: Callable[[], None] | None = None,
     ) -> str | None:
         try:
             data = await media.fetch()
         except FetchFailed:
+            if self._closing.is_set() and interrupted is not None:
+                # Stopping closed the download: not the file's fault. Left unconfirmed,
+                # the message comes again after the restart and is checked then.
+                log.info("stopping: %s/%s left for the restart", media.chat_id, media.message_id)
+                interrupted()
+                return None
             log.warning("could not fetch %s/%s", media.chat_id, media.message_id, exc_info=True)
             await conv.deliver(
                 Reply(text=formatting.fetch_failed_text(limit=self.limit), reply_to=reply_to)

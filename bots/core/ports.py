@@ -101,6 +101,11 @@ class CheckQueue(Protocol):
         """Queue the bytes; returns the check id. Raises ``QueueUnavailable``."""
         ...
 
+    async def requeue(self, check_id: str, data: bytes) -> bool:
+        """Queue a stored, unfinished check's job again if it is missing (its producer
+        died before queueing it); whether it was. Raises ``QueueUnavailable``."""
+        ...
+
     async def wait(self, check_id: str, *, timeout: float) -> CheckOutcome | None:
         """The finished check, or ``None`` when it is not done within ``timeout`` seconds."""
         ...
@@ -120,6 +125,16 @@ class PendingReply:
     finished: bool
 
 
+@dataclass(frozen=True, kw_only=True)
+class StoredCheck:
+    """A check already stored for a message (the platform handed the message out again)."""
+
+    check_id: str
+    reply_to: Mapping[str, Any]
+    replied: bool
+    finished: bool
+
+
 class ChatStore(Protocol):
     """Chat settings and the delivery bookkeeping that makes restarts lose nothing."""
 
@@ -133,6 +148,24 @@ class ChatStore(Protocol):
 
     async def pending(self, *, platform: str) -> Sequence[PendingReply]:
         """Checks of this platform whose verdict has not been delivered."""
+        ...
+
+    async def stored_check(
+        self, *, platform: str, chat_id: str, message_id: str
+    ) -> StoredCheck | None:
+        """The automatic check already stored for this message, if any (of the last day)."""
+        ...
+
+    async def remember_status(
+        self, *, platform: str, chat_id: str, message_id: str, status: Mapping[str, Any]
+    ) -> None:
+        """Keep, for a day, what was posted to show a message's check is under way."""
+        ...
+
+    async def posted_status(
+        self, *, platform: str, chat_id: str, message_id: str
+    ) -> Mapping[str, Any] | None:
+        """What :meth:`remember_status` kept for this message, if anything."""
         ...
 
 

@@ -10,8 +10,10 @@ core and integers in the store; the conversion lives here.
 from __future__ import annotations
 
 import io
+import json
 import logging
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import Any, cast
 
 from redis.exceptions import RedisError
@@ -33,10 +35,12 @@ from bots.core.ports import (
     FakeAction,
     Outcome,
     PendingReply,
+    StoredCheck,
 )
 from db.audit import AuditFilter, count_by_label, query_checks
 from db.chat_settings import get_chat_settings, update_chat_settings
-from db.checks import get_check, mark_replied, unreplied_checks
+from db.checks import find_auto_check, get_check, mark_replied, unreplied_checks
+from db.columns import utcnow
 from db.errors import CheckNotFound, InvalidValue
 from db.export import export_checks
 from db.models import ChatSettings
@@ -52,6 +56,8 @@ log = logging.getLogger(__name__)
 
 # The CSV of an audit holds every matching check up to this many.
 CSV_MAX_ROWS = 10_000
+# Telegram keeps an unconfirmed update for a day: a message handed out again is this young.
+REDELIVERY_WINDOW = timedelta(days=1)
 # After a "queue full" notice, the same chat is not told again for this long.
 BUSY_NOTICE_S = 60.0
 
@@ -160,6 +166,13 @@ class Services:
         except (queue_errors.QueueUnavailable, SQLAlchemyError, OSError) as e:
             raise QueueUnavailable(f"could not queue the check: {e}") from e
 
+    async def requeue(self, check_id: str, data: bytes) -> bool:
+        """Queue a stored check's job again where it is missing; whether it was."""
+        try:
+            return await self.client.requeue(int(check_id), data)
+        except (queue_errors.QueueUnavailable, SQLAlchemyError, OSError) as e:
+            raise QueueUnavailable(f"could not queue check {check_id} again: {e}") from e
+
     async def wait(self, check_id: str, *, timeout: float) -> Outcome | None:
         """The finished check, or ``None`` after ``timeout`` seconds."""
         try:
@@ -254,6 +267,62 @@ class Services:
             for row in rows
             if row.reply_to
         ]
+
+    async def stored_check(
+        self, *, platform: str, chat_id: str, message_id: str
+    ) -> StoredCheck | None:
+        """The automatic check already stored for this message in the last day, if any."""
+
+        async def find() -> StoredCheck | None:
+            async with self.sessions() as session:
+                row = await find_auto_check(
+                    session,
+                    platform=platform,
+                    chat_id=chat_id,
+                    message_id=message_id,
+                    since=utcnow() - REDELIVERY_WINDOW,
+                )
+            if row is None:
+                return None
+            return StoredCheck(
+                check_id=str(row.id),
+                reply_to=row.reply_to or {},
+                replied=row.replied_at is not None,
+                finished=row.finished,
+            )
+
+        try:
+            return await retrying(find, what="looking for a stored check")
+        except (SQLAlchemyError, OSError) as e:
+            raise StoreUnavailable(f"cannot look up message {message_id}: {e}") from e
+
+    def _status_key(self, platform: str, chat_id: str, message_id: str) -> str:
+        return f"{self.client.queue_name}:status:{platform}:{chat_id}:{message_id}"
+
+    async def remember_status(
+        self, *, platform: str, chat_id: str, message_id: str, status: Mapping[str, Any]
+    ) -> None:
+        """Keep the "analysing…" message's id in Redis for a day (best effort)."""
+        key = self._status_key(platform, chat_id, message_id)
+        ttl_ms = int(REDELIVERY_WINDOW.total_seconds() * 1000)
+        try:
+            await self.client.redis.set(key, json.dumps(dict(status)), px=ttl_ms)
+        except (RedisError, OSError) as e:
+            log.warning("could not remember the status message of %s: %s", message_id, e)
+
+    async def posted_status(
+        self, *, platform: str, chat_id: str, message_id: str
+    ) -> Mapping[str, Any] | None:
+        """The "analysing…" message posted for this message before a restart, if any."""
+        try:
+            raw = await self.client.redis.get(self._status_key(platform, chat_id, message_id))
+        except (RedisError, OSError) as e:
+            log.warning("could not look up the status message of %s: %s", message_id, e)
+            return None
+        if raw is None:
+            return None
+        status = json.loads(raw)
+        return status if isinstance(status, dict) else None
 
     # --- ModerationStore ------------------------------------------------------
 

@@ -19,10 +19,8 @@ import contextlib
 import logging
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
-from telegram import Update
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import (
     Application,
@@ -39,13 +37,18 @@ from bots.core.ports import Backend
 from bots.core.recovery import Recovery
 from bots.core.redaction import redact_logs
 from bots.telegram import handlers
+from bots.telegram.intake import Intake
 from bots.telegram.media import BOT_API_DOWNLOAD_LIMIT, PLATFORM
 from bots.telegram.replies import TelegramReplies
 from bots.telegram.state import KEY, BotState, app_state
+from bots.telegram.webhook import Webhook, WebhookServer
 from fakewatch.errors import ConfigurationError
 from fakewatch.settings import Settings
 
 log = logging.getLogger(__name__)
+
+# Where the application keeps its intake (bot_data), from build to run.
+INTAKE = "fakewatch.intake"
 
 BackendFactory = Callable[[Settings], Awaitable[Backend]]
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
@@ -63,25 +66,6 @@ MEDIA = (
     filters.PHOTO | filters.VIDEO | filters.ANIMATION | filters.VIDEO_NOTE | filters.Document.ALL
 )
 CHECK_CAPTION = filters.CaptionRegex(r"^/check(@\w+)?(\s|$)")
-
-
-@dataclass(frozen=True, kw_only=True)
-class Webhook:
-    """Where Telegram posts updates in webhook mode.
-
-    Attributes:
-        url: The public HTTPS URL Telegram calls (set with ``setWebhook``).
-        listen: The address the bot's web server binds.
-        port: Its port.
-        path: The URL path it serves (never the token: proxies log paths).
-        secret: Telegram sends it in a header; requests without it are refused.
-    """
-
-    url: str
-    listen: str = "0.0.0.0"
-    port: int = 8443
-    path: str = "telegram"
-    secret: str | None = None
 
 
 def api_urls(root: str) -> tuple[str, str]:
@@ -136,8 +120,9 @@ def build_application(
             wait_timeout=WAIT_TIMEOUT_S,
             limit=formatting.LIMITS["telegram"],
             gate=backend,
+            recognise_resent=True,  # an unconfirmed update comes again after a restart
         )
-        state = BotState(backend=backend, flow=flow)
+        state = BotState(backend=backend, flow=flow, intake=app.bot_data.get(INTAKE))
         app.bot_data[KEY] = state
         state.recovery = Recovery(flow=flow, deliverer=TelegramReplies(app.bot))
         state.recovery_task = asyncio.create_task(state.recovery.run(RECOVERY_INTERVAL_S))
@@ -156,10 +141,12 @@ def build_application(
         if KEY in app.bot_data:
             await app_state(app).backend.close()
 
+    intake = Intake()
     builder = (
         ApplicationBuilder()
         .token(token)
-        .concurrent_updates(CONCURRENT_UPDATES)
+        # Concurrent, and each update settled for the intake once handled.
+        .concurrent_updates(intake.processor(CONCURRENT_UPDATES))
         # Stopping cancels the long poll and at once calls getUpdates again to confirm the
         # last updates; the cancelled request's connection may not be back in the pool
         # yet, and with one connection that call would time out and the updates come twice.
@@ -172,6 +159,7 @@ def build_application(
         base_url, base_file_url = api_urls(settings.telegram_api_base)
         builder = builder.base_url(base_url).base_file_url(base_file_url)
     app = builder.build()
+    app.bot_data[INTAKE] = intake
     add_handlers(app)
     return app
 
@@ -188,25 +176,25 @@ async def running(app: AnyApplication, *, webhook: Webhook | None = None) -> Asy
         if app.post_init:
             await app.post_init(app)
         assert app.updater is not None
-        if webhook is None:
-            await app.updater.start_polling(allowed_updates=Update.ALL_TYPES)
-        else:
-            await app.updater.start_webhook(
-                listen=webhook.listen,
-                port=webhook.port,
-                url_path=webhook.path,
-                webhook_url=webhook.url,
-                secret_token=webhook.secret,
-                allowed_updates=Update.ALL_TYPES,
-            )
+        # Polling or webhook, an update is confirmed to Telegram only once it is safe.
+        intake: Intake = app.bot_data[INTAKE]
+        server = WebhookServer(intake, webhook) if webhook is not None else None
         await app.start()
+        if server is None:
+            await intake.start(app)
+        else:
+            await server.start(app)
         try:
             yield
         finally:
             if KEY in app.bot_data:
                 app_state(app).flow.close()
-            if app.updater.running:
-                await app.updater.stop()
+            # Handlers stop waiting for verdicts; what was taken in gets queued, then
+            # confirmed, so a restart neither loses nor repeats it.
+            if server is None:
+                await intake.stop(STOP_GRACE_S)
+            else:
+                await server.stop(STOP_GRACE_S)
             await app.stop()
             if app.post_stop:
                 await app.post_stop(app)

@@ -52,8 +52,13 @@ async def media_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     item = inbound_media(message) if message else None
     if message is None or item is None:
         return
-    await state_of(context).flow.run(
-        item, request=Request(kind="auto"), conversation=MessageConversation(message)
+    state = state_of(context)
+    await state.flow.run(
+        item,
+        request=Request(kind="auto"),
+        conversation=MessageConversation(message),
+        queued=state.settler(update),
+        interrupted=state.keeper(update),
     )
 
 
@@ -69,8 +74,13 @@ async def check_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await message.reply_text(CHECK_USAGE)
         return
     request = Request(kind="command", requested_by=_who(message)[0])
-    await state_of(context).flow.run(
-        item, request=request, conversation=MessageConversation(target, asker=message)
+    state = state_of(context)
+    await state.flow.run(
+        item,
+        request=request,
+        conversation=MessageConversation(target, asker=message),
+        queued=state.settler(update),
+        interrupted=state.keeper(update),
     )
 
 

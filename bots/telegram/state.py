@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -11,6 +12,7 @@ from telegram.ext import Application, CallbackContext
 from bots.core.flow import CheckFlow
 from bots.core.ports import Backend
 from bots.core.recovery import Recovery
+from bots.telegram.intake import Intake
 
 KEY = "fakewatch"
 
@@ -24,12 +26,28 @@ class BotState:
         flow: The check flow for Telegram.
         recovery: Answers missed checks every so often...
         recovery_task: ...in this task.
+        intake: Confirms updates to Telegram once settled (long polling).
     """
 
     backend: Backend
     flow: CheckFlow
     recovery: Recovery | None = None
     recovery_task: asyncio.Task[None] | None = field(default=None, repr=False)
+    intake: Intake | None = None
+
+    def settler(self, update: object) -> Callable[[], None] | None:
+        """What the flow calls once ``update``'s check is stored."""
+        intake = self.intake
+        if intake is None:
+            return None
+        return lambda: intake.settle(update)
+
+    def keeper(self, update: object) -> Callable[[], None] | None:
+        """What the flow calls when stopping cut ``update``'s check short."""
+        intake = self.intake
+        if intake is None:
+            return None
+        return lambda: intake.keep(update)
 
 
 def state_of(context: CallbackContext[Any, Any, Any, Any]) -> BotState:

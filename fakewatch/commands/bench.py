@@ -4,7 +4,8 @@ Generates its own workload (face photos and H.264 clips, cached in the data
 directory) or takes a folder, runs it through a warm pipeline and prints a table
 (``--json``: one JSON object). ``--baseline`` runs the public app's naive path on
 the same items in the same run; ``--queue`` runs the items through Redis and a
-real worker; ``--soak N`` runs N items and prints the worker's RSS as it goes.
+real worker; ``--soak N`` runs N items and prints the RSS as it goes (with
+``--queue``, N jobs through a real worker process and the worker's RSS).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from fakewatch.settings import Settings
 
 if TYPE_CHECKING:
     from inference.pipeline import Pipeline
+    from inference.weights import LoadedWeights
     from inference.workload import Workload
 
 # The architecture of the public ResNeXt-50 checkpoints, with random weights: what the bench
@@ -49,7 +51,14 @@ def register(sub: Any) -> None:
     p.add_argument("--folder", type=Path, default=None, help="benchmark these files instead")
     p.add_argument("--repeat", type=int, default=1, metavar="N", help="passes over the workload")
     p.add_argument("--queue", action="store_true", help="also run the workload through the queue")
-    p.add_argument("--soak", type=int, default=0, metavar="N", help="run N items, print RSS")
+    p.add_argument(
+        "--soak",
+        type=int,
+        default=0,
+        metavar="N",
+        help="run N items and print the RSS as it goes (with --queue: N jobs through a "
+        "real worker process, the worker's RSS)",
+    )
     p.add_argument("--threads", type=int, default=None, metavar="N", help="torch threads")
     p.add_argument(
         "--batch",
@@ -78,7 +87,17 @@ def register(sub: Any) -> None:
         type=int,
         default=None,
         metavar="PX",
-        help="face detection on frames downscaled to this longer side (default 640)",
+        help="face detection on photos and video frames downscaled to this longer side "
+        "(default: FAKEWATCH_DETECT_MAX_SIDE for photos, else 640, and "
+        "FAKEWATCH_VIDEO_DETECT_MAX_SIDE for video frames, else 480)",
+    )
+    p.add_argument(
+        "--detect-sizes",
+        default=None,
+        metavar="PX,PX,...",
+        help="instead of timing the pipeline, compare these detection sizes with full "
+        "resolution on --folder: faces found, verdicts changed (against the first size), "
+        "detection time",
     )
     p.set_defaults(handler=run)
 
@@ -114,34 +133,38 @@ def workload_for(args: argparse.Namespace, settings: Settings) -> Workload:
     )
 
 
-def pipeline_for(args: argparse.Namespace, settings: Settings) -> Pipeline:
-    """A warm-able pipeline: the named weights, the installed ones, or ResNeXt-50 sized."""
+def weights_for(args: argparse.Namespace, settings: Settings) -> LoadedWeights:
+    """The named weights, the installed ones, or random ones of ResNeXt-50's size."""
     from inference.model import ModelConfig
-    from inference.pipeline import Pipeline
     from inference.weights import load_weights, random_weights
 
     name = args.weights or settings.weights
     if name == RANDOM_RESNEXT50:
-        weights = random_weights(ModelConfig())
-    else:
-        try:
-            weights = load_weights(name)
-        except WeightsMissing:
-            if args.weights:
-                raise
-            print(
-                f"no trained weights installed: measuring {RANDOM_RESNEXT50} "
-                "(random weights, the public checkpoints' architecture)",
-                file=sys.stderr,
-            )
-            weights = random_weights(ModelConfig())
-    from inference.faces import DetectorConfig
+        return random_weights(ModelConfig())
+    try:
+        return load_weights(name)
+    except WeightsMissing:
+        if args.weights:
+            raise
+        print(
+            f"no trained weights installed: measuring {RANDOM_RESNEXT50} "
+            "(random weights, the public checkpoints' architecture)",
+            file=sys.stderr,
+        )
+        return random_weights(ModelConfig())
 
-    detector = (
-        DetectorConfig(detect_max_side=args.detect_max_side) if args.detect_max_side else None
+
+def pipeline_for(args: argparse.Namespace, settings: Settings) -> Pipeline:
+    """A warm-able pipeline on :func:`weights_for`'s weights."""
+    from inference.faces import DetectorConfig
+    from inference.pipeline import Pipeline
+
+    detector = DetectorConfig(
+        detect_max_side=args.detect_max_side or settings.detect_max_side,
+        video_max_side=args.detect_max_side or settings.video_detect_max_side,
     )
     return Pipeline(
-        weights,
+        weights_for(args, settings),
         device=args.device or settings.device,
         frames=args.frames or settings.frames,
         detector=detector,
@@ -155,6 +178,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(msg, file=sys.stderr, flush=True)
 
     _resolution(args.resolution)  # a usage error should not wait for torch to load
+    if args.detect_sizes:
+        return _detect_sizes(args, settings, say)
     from inference import bench
     from inference.pipeline import configure_threads
 
@@ -168,6 +193,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     pipeline = pipeline_for(args, settings)
     load_before = os.getloadavg()[0]
     cpu0, wall0 = time.process_time(), time.perf_counter()
+    if args.soak and args.queue:
+        # The soak through the queue: N jobs in a real worker process, its RSS sampled.
+        soaked = _queue(settings, workload, pipeline, say, jobs=args.soak)
+        pipeline.close()
+        print(json.dumps({"queue": soaked}, default=str) if args.json else queue_text(soaked))
+        return 0
     if args.soak:
         result: dict[str, Any] = bench.soak(pipeline, workload, args.soak, progress=say)
     else:
@@ -196,21 +227,53 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(bench.table(result))
         if "queue" in result:
-            from fakewatch.commands.bench_queue import queue_text
-
             print(queue_text(result["queue"]))
     return 0
 
 
-def _queue(settings: Settings, workload: Workload, pipeline: Pipeline, say: Any) -> dict[str, Any]:
+def _detect_sizes(args: argparse.Namespace, settings: Settings, say: Any) -> int:
+    try:
+        sizes = [int(v) for v in args.detect_sizes.split(",") if v.strip()]
+    except ValueError as e:
+        raise ConfigurationError(f"--detect-sizes takes sizes like 480,640: {e}") from e
+    if not sizes or min(sizes) < 64:
+        raise ConfigurationError("--detect-sizes takes sizes of at least 64 px, like 480,640")
+    if args.folder is None or not args.folder.is_dir():
+        raise ConfigurationError("--detect-sizes needs --folder with media files to study")
+    from inference import detect_sizes
+
+    paths = detect_sizes.media_files(args.folder)
+    say(f"{len(paths)} files; loading the model...")
+    result = detect_sizes.study(
+        paths,
+        sizes,
+        weights=weights_for(args, settings),
+        device=args.device or settings.device,
+        frames=args.frames or settings.frames,
+        progress=say,
+    )
+    print(json.dumps(result) if args.json else detect_sizes.table(result))
+    return 0
+
+
+def _queue(
+    settings: Settings, workload: Workload, pipeline: Pipeline, say: Any, *, jobs: int | None = None
+) -> dict[str, Any]:
     import importlib.util
 
     if importlib.util.find_spec("queue_worker.client") is None:
         raise ConfigurationError("--queue needs the queue worker (queue_worker.client)")
     from fakewatch.commands.bench_queue import queue_bench
 
-    result: dict[str, Any] = queue_bench(settings, workload, pipeline, progress=say)
+    result: dict[str, Any] = queue_bench(settings, workload, pipeline, jobs=jobs, progress=say)
     return result
+
+
+def queue_text(result: dict[str, Any]) -> str:
+    """The queue pass as text."""
+    from fakewatch.commands.bench_queue import queue_text as text
+
+    return text(result)
 
 
 def soak_text(result: dict[str, Any]) -> str:

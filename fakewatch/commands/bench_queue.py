@@ -174,9 +174,15 @@ def queue_bench(
     workload: Workload,
     pipeline: Pipeline,
     *,
+    jobs: int | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """Run the workload through the queue and a worker process; returns the numbers."""
+    """Run the workload through the queue and a worker process; returns the numbers.
+
+    Args:
+        jobs: run this many jobs, cycling through the workload (a soak of the worker's
+            memory); default: each item once.
+    """
     from inference.weights import save_weights
     from queue_worker.broker import EmbeddedRedis
 
@@ -207,7 +213,10 @@ def queue_bench(
     say(f"queue: starting a worker (queue {queue})...")
     worker = _Worker(env, [], tmp / "worker.log")
     try:
-        rows = asyncio.run(_measure(qsettings, workload.items(), worker, say))
+        items = workload.items()
+        if jobs:
+            items = [items[k % len(items)] for k in range(jobs)]
+        rows = asyncio.run(_measure(qsettings, items, worker, say))
         peak[0] = worker.rss_mb("VmHWM")
     finally:
         worker.stop()
@@ -227,6 +236,16 @@ def queue_bench(
     rss = [r["worker_rss_mb"] for r in rows if r["worker_rss_mb"] is not None]
     result["worker_rss_mb"] = rss[-1] if rss else None
     result["worker_peak_rss_mb"] = peak[0]
+    if rss:
+        # Growth is judged after the first tenth: allocator pools and caches fill up first.
+        settled = rss[len(rss) // 10 :]
+        result["worker_rss_first_mb"] = rss[0]
+        result["worker_rss_max_mb"] = max(rss)
+        result["worker_growth_after_warmup_mb"] = settled[-1] - settled[0]
+        step = max(1, len(rss) // 20)
+        result["worker_rss_by_job"] = [(i + 1, rss[i]) for i in range(0, len(rss), step)] + [
+            (len(rss), rss[-1])
+        ]
     result["overhead_p50_s"] = result["all"]["overhead_p50_s"]
     result["e2e_p50_s"] = result["all"]["e2e_p50_s"]
     return result
@@ -258,4 +277,12 @@ def queue_text(result: dict[str, Any]) -> str:
         f"worker memory: RSS {_f(result['worker_rss_mb'])} MiB, "
         f"peak {_f(result['worker_peak_rss_mb'])} MiB"
     )
+    if result.get("worker_rss_by_job") and result["all"]["n"] >= 100:
+        by_job = " ".join(f"{i}:{mb:.0f}" for i, mb in result["worker_rss_by_job"])
+        lines.append(f"worker RSS MiB after job: {by_job}")
+        lines.append(
+            f"worker RSS first {result['worker_rss_first_mb']:.0f} MiB, max "
+            f"{result['worker_rss_max_mb']:.0f} MiB, growth after the first tenth "
+            f"{result['worker_growth_after_warmup_mb']:+.0f} MiB"
+        )
     return "\n".join(lines)

@@ -54,6 +54,7 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
 
 def build_pipeline(args: argparse.Namespace, settings: Settings) -> Pipeline:
     """A pipeline from the command-line options, falling back to the settings."""
+    from inference.faces import DetectorConfig
     from inference.media import MediaLimits
     from inference.pipeline import Pipeline
 
@@ -66,6 +67,10 @@ def build_pipeline(args: argparse.Namespace, settings: Settings) -> Pipeline:
             max_bytes=settings.max_media_bytes,
             max_pixels=settings.max_pixels,
             max_duration_s=settings.max_duration_s,
+        ),
+        detector=DetectorConfig(
+            detect_max_side=settings.detect_max_side,
+            video_max_side=settings.video_detect_max_side,
         ),
     )
     if not pipeline.manifest.trained:

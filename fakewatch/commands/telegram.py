@@ -41,7 +41,8 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Run until interrupted."""
     from bots.core.redaction import redact_logs
-    from bots.telegram.app import Webhook, serve
+    from bots.telegram.app import serve
+    from bots.telegram.webhook import Webhook
 
     redact_logs(settings.require("telegram_token"))
     if args.verbose == 0:

@@ -9,7 +9,7 @@ from typing import Any
 from bots.core.errors import QueueUnavailable
 from bots.core.flow import Mode, Reply
 from bots.core.media import InboundMedia, Request
-from bots.core.ports import ChatPolicy, PendingReply
+from bots.core.ports import ChatPolicy, PendingReply, StoredCheck
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ class FakeQueue:
     submitted: list[tuple[bytes, InboundMedia, Request, Mapping[str, Any] | None]] = field(
         default_factory=list
     )
+    requeued: list[tuple[str, bytes]] = field(default_factory=list)
     down: bool = False
 
     async def submit(
@@ -57,6 +58,12 @@ class FakeQueue:
             self.results.setdefault(check_id, None)
         return check_id
 
+    async def requeue(self, check_id: str, data: bytes) -> bool:
+        if self.down:
+            raise QueueUnavailable("redis is down")
+        self.requeued.append((check_id, data))
+        return True
+
     async def wait(self, check_id: str, *, timeout: float) -> Outcome | None:
         return self.results.get(check_id)
 
@@ -71,6 +78,10 @@ class FakeStore:
     policies: dict[str, ChatPolicy] = field(default_factory=dict)
     replied: list[str] = field(default_factory=list)
     pending_replies: list[PendingReply] = field(default_factory=list)
+    # Automatic checks already stored, by (chat id, message id).
+    stored: dict[tuple[str, str], StoredCheck] = field(default_factory=dict)
+    # "Analysing…" messages posted, by (chat id, message id).
+    statuses: dict[tuple[str, str], Mapping[str, Any]] = field(default_factory=dict)
 
     async def policy(self, *, platform: str, chat_id: str) -> ChatPolicy:
         return self.policies.get(chat_id, ChatPolicy())
@@ -81,6 +92,21 @@ class FakeStore:
 
     async def pending(self, *, platform: str) -> Sequence[PendingReply]:
         return list(self.pending_replies)
+
+    async def stored_check(
+        self, *, platform: str, chat_id: str, message_id: str
+    ) -> StoredCheck | None:
+        return self.stored.get((chat_id, message_id))
+
+    async def remember_status(
+        self, *, platform: str, chat_id: str, message_id: str, status: Mapping[str, Any]
+    ) -> None:
+        self.statuses[(chat_id, message_id)] = status
+
+    async def posted_status(
+        self, *, platform: str, chat_id: str, message_id: str
+    ) -> Mapping[str, Any] | None:
+        return self.statuses.get((chat_id, message_id))
 
 
 @dataclass

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from inference import samples
 
@@ -22,6 +23,25 @@ def bench(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         cwd=cwd,
         env={**os.environ, "FAKEWATCH_DATA_DIR": str(cwd / "data")},
     )
+
+
+def bench_through_queue(*args: str, cwd: Path) -> dict[str, Any]:
+    """``bench ARGS`` with the Redis of this machine (a private queue name); its "queue" part."""
+    out = subprocess.run(
+        [sys.executable, "-m", "fakewatch", "bench", "--weights", "random", "--frames", "4", *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=cwd,
+        env={
+            **os.environ,
+            "FAKEWATCH_DATA_DIR": str(cwd / "data"),
+            "REDIS_URL": "redis://127.0.0.1:6379/13",
+        },
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    queue: dict[str, Any] = json.loads(out.stdout)["queue"]
+    return queue
 
 
 def test_bench_json_with_baseline(tmp_path: Path) -> None:
@@ -53,32 +73,7 @@ def test_bench_refuses_a_bad_resolution(tmp_path: Path) -> None:
 
 def test_bench_through_the_queue(tmp_path: Path) -> None:
     """A real worker process and the Redis of this machine (a private queue name)."""
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "fakewatch",
-            "bench",
-            "--weights",
-            "random",
-            "--frames",
-            "4",
-            *TINY,
-            "--queue",
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=tmp_path,
-        env={
-            **os.environ,
-            "FAKEWATCH_DATA_DIR": str(tmp_path / "data"),
-            "REDIS_URL": "redis://127.0.0.1:6379/13",
-        },
-    )
-    assert out.returncode == 0, out.stderr[-3000:]
-    queue = json.loads(out.stdout)["queue"]
+    queue = bench_through_queue(*TINY, "--queue", "--json", cwd=tmp_path)
     assert queue["redis"] == "REDIS_URL" and queue["all"]["n"] == 2
     assert [r["kind"] for r in queue["items"]] == ["image", "video"]
     for row in queue["items"]:
@@ -102,3 +97,26 @@ def test_unique_bytes_still_decode(tmp_path: Path) -> None:
         assert len(got.frames) == len(ref.frames)
         assert all((x == y).all() for x, y in zip(ref.frames, got.frames, strict=True))
     assert unique_bytes(b"GIF89a...", 3) == b"GIF89a..."
+
+
+def test_bench_detect_sizes(tmp_path: Path) -> None:
+    (tmp_path / "media").mkdir()
+    photo = samples.encode_image(samples.astronaut(), "JPEG")
+    (tmp_path / "media" / "a.jpg").write_bytes(photo)
+    out = bench("--detect-sizes", "320,160", "--folder", str(tmp_path / "media"), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "1 images, 0 videos" in out.stdout and "verdicts compared with 320" in out.stdout
+    refused = bench("--detect-sizes", "320,160", cwd=tmp_path)
+    assert refused.returncode == 2 and "--folder" in refused.stderr
+    refused = bench("--detect-sizes", "wide", "--folder", str(tmp_path), cwd=tmp_path)
+    assert refused.returncode == 2 and "--detect-sizes" in refused.stderr
+
+
+def test_bench_soak_through_the_queue(tmp_path: Path) -> None:
+    """N jobs through a real worker process; the worker's RSS after each."""
+    soak = [*TINY, "--images", "2", "--videos", "0", "--soak", "5", "--queue", "--json"]
+    queue = bench_through_queue(*soak, cwd=tmp_path)
+    assert queue["all"]["n"] == 5 and len(queue["items"]) == 5
+    assert [i for i, _ in queue["worker_rss_by_job"]][-1] == 5
+    assert queue["worker_rss_max_mb"] >= queue["worker_rss_first_mb"] > 100
+    assert isinstance(queue["worker_growth_after_warmup_mb"], float)

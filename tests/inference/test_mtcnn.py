@@ -64,3 +64,14 @@ def test_frames_detected_in_parallel_groups_give_the_same_faces() -> None:
         for fa, fb in zip(a, b, strict=True):
             assert fa.frame == fb.frame
             np.testing.assert_allclose(fa.box, fb.box, atol=1e-3)
+
+
+def test_each_frame_is_searched_at_its_own_size() -> None:
+    photo = samples.astronaut()  # 512 px, the face about a third of it
+    detector = FaceDetector(torch.device("cpu"), DetectorConfig(video_max_side=40))
+    assert detector.max_side("image") == 640 and detector.max_side("video") == 40
+    # At 40 px the face is about 13 px, under MTCNN's 20 px minimum; at 640 it is found.
+    big, small = detector.detect([photo, photo], max_sides=[640, 40])
+    assert len(big) == 1 and small == []
+    (default,) = detector.detect([photo])
+    np.testing.assert_allclose(default[0].box, big[0].box, atol=1e-3)

@@ -12,7 +12,7 @@ from arq.connections import ArqRedis
 from arq.constants import job_key_prefix
 
 from db.checks import get_check, require_check, store_verdict
-from db.errors import CheckNotFound
+from db.errors import CheckNotFound, InvalidValue
 from fakewatch.errors import EmptyMedia, MediaTooLarge
 from fakewatch.settings import Settings
 from queue_worker.client import QueueClient
@@ -157,3 +157,30 @@ async def test_a_full_queue_refuses_new_checks_and_stores_nothing(client: QueueC
     assert (refused.value.code, refused.value.depth, refused.value.limit) == ("queue_full", 2, 2)
     async with client.sessions() as s:
         assert await get_check(s, check_id=max(ids) + 1) is None
+
+
+async def test_requeue_queues_a_missing_job_once_and_leaves_existing_ones_alone(
+    client: QueueClient, arq_redis: ArqRedis
+) -> None:
+    media = face_jpeg(21)
+    check_id = await client.submit(media, CTX)
+    assert await client.requeue(check_id, media) is False  # its job is there: refused
+    # The producer died between storing the check and queueing its job: no job in Redis.
+    async with client.sessions() as s:
+        check = await require_check(s, check_id=check_id)
+    jid = job_id(client.queue_name, check.job_id)
+    await arq_redis.delete(job_key_prefix + jid)
+    await arq_redis.zrem(client.queue_name, jid)
+    assert await client.requeue(check_id, media) is True
+    queued = await arq_redis.queued_jobs(queue_name=client.queue_name)
+    assert [(j.job_id, j.args) for j in queued] == [(jid, (check_id, media))]
+    assert await client.requeue(check_id, media) is False  # and only once
+    with pytest.raises(InvalidValue):
+        await client.requeue(check_id, face_jpeg(22))  # not this check's bytes
+    async with client.sessions() as s:
+        await store_verdict(s, check_id=check_id, verdict={"label": "real", "model": "m"})
+    await arq_redis.delete(job_key_prefix + jid)
+    await arq_redis.zrem(client.queue_name, jid)
+    assert await client.requeue(check_id, media) is False  # finished: nothing to do
+    with pytest.raises(CheckNotFound):
+        await client.requeue(10**9, media)

@@ -109,6 +109,16 @@ class Service:
             await asyncio.sleep(0.05)
         return time.monotonic() - start
 
+    def freeze(self) -> None:
+        """SIGSTOP: the process stays as it is, mid-whatever, until :meth:`thaw` or a kill."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        """SIGCONT after :meth:`freeze`."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)
+
     def kill(self) -> None:
         """``kill -9``."""
         if self.proc is not None and self.proc.poll() is None:

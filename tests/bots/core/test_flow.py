@@ -6,7 +6,7 @@ import pytest
 
 from bots.core.flow import CheckFlow
 from bots.core.media import Request
-from bots.core.ports import ChatPolicy
+from bots.core.ports import ChatPolicy, StoredCheck
 from tests.bots.fakes import FakeConversation, FakeQueue, FakeStore, Outcome, media
 
 MB = 1024 * 1024
@@ -176,3 +176,104 @@ async def test_closing_the_flow_leaves_waiting_checks_to_recovery() -> None:
     assert reply is not None and not reply.final
     assert [e[0] for e in conv.events] == ["working"]  # nothing posted: the next start answers
     assert store.replied == [] and flow.in_flight == set()
+
+
+# --- messages handed out again after a restart (Telegram's unconfirmed updates) --------
+
+
+def resent(*, finished: bool, replied: bool = False) -> FakeStore:
+    stored = StoredCheck(
+        check_id="7", reply_to={"status_message_id": "900"}, replied=replied, finished=finished
+    )
+    return FakeStore(stored={("-100", "42"): stored})
+
+
+async def test_a_resent_message_is_answered_from_its_stored_check_and_its_job_queued_again() -> (
+    None
+):
+    # The bot died after storing check 7 and perhaps before queueing its job.
+    queue = FakeQueue(results={"7": Outcome(check_id="7", label="real")})
+    store, conv, settled = resent(finished=False), FakeConversation(), []
+    flow = make_flow(queue, store, recognise_resent=True)
+    reply = await flow.run(
+        media(), request=Request(), conversation=conv, queued=lambda: settled.append(1)
+    )
+    assert queue.submitted == []  # not checked twice
+    assert queue.requeued == [("7", b"\xff\xd8 jpeg bytes")]
+    assert reply is not None and reply.check_id == "7" and settled == [1]
+    assert [e[0] for e in conv.events] == ["deliver"]  # no second "analysing..." message
+    assert store.replied == ["7"]
+
+
+async def test_a_resent_message_already_answered_gets_nothing_more() -> None:
+    fetched: list[int] = []
+    queue, store, conv = FakeQueue(), resent(finished=True, replied=True), FakeConversation()
+    flow = make_flow(queue, store, recognise_resent=True)
+    assert await flow.run(media(fetched=fetched), request=Request(), conversation=conv) is None
+    assert fetched == [] and queue.submitted == [] and queue.requeued == [] and conv.events == []
+
+
+async def test_a_resent_message_is_still_answered_when_redis_is_down() -> None:
+    # Queueing again fails: the check keeps its stored state (the worker's lost-job sweep
+    # remains), and the flow still waits for it instead of failing the post.
+    queue = FakeQueue(results={"7": Outcome(check_id="7")}, down=True)
+    flow = make_flow(queue, resent(finished=False), recognise_resent=True)
+    reply = await flow.run(media(), request=Request(), conversation=FakeConversation())
+    assert reply is not None and reply.check_id == "7"
+
+
+async def test_without_recognise_resent_every_message_is_a_new_check() -> None:
+    queue = FakeQueue(next_outcome=Outcome(check_id=""))
+    flow = make_flow(queue, resent(finished=True, replied=True))
+    await flow.run(media(), request=Request(), conversation=FakeConversation())
+    assert len(queue.submitted) == 1 and queue.requeued == []
+
+
+async def test_a_resent_message_not_stored_yet_reuses_its_analysing_message() -> None:
+    # The bot posted "analysing…" (message 900), then died before the check was stored.
+    queue = FakeQueue(next_outcome=Outcome(check_id="", label="real"))
+    store = FakeStore(statuses={("-100", "42"): {"status_message_id": "900"}})
+    conv = FakeConversation()
+    reply = await make_flow(queue, store, recognise_resent=True).run(
+        media(), request=Request(), conversation=conv
+    )
+    assert [e[0] for e in conv.events] == ["deliver"]  # no second "analysing…"
+    assert reply is not None and reply.reply_to["status_message_id"] == "900"
+    assert len(queue.submitted) == 1  # and the check is made
+
+
+async def test_the_analysing_message_is_remembered_only_where_messages_come_again() -> None:
+    store = FakeStore()
+    await make_flow(FakeQueue(), store, recognise_resent=True).run(
+        media(), request=Request(), conversation=FakeConversation()
+    )
+    assert store.statuses == {("-100", "42"): {"status_message_id": "900"}}
+    other = FakeStore()
+    await make_flow(FakeQueue(), other).run(
+        media(), request=Request(), conversation=FakeConversation()
+    )
+    assert other.statuses == {}
+
+
+async def test_a_download_cut_by_stopping_is_left_for_the_restart_and_not_reported() -> None:
+    from dataclasses import replace
+
+    from bots.core.errors import FetchFailed
+
+    async def cut() -> bytes:
+        raise FetchFailed("the client was closed")
+
+    flow = make_flow(FakeQueue(), FakeStore())
+    item, conv, kept = replace(media(), fetch=cut), FakeConversation(), []
+    flow.close()  # the bot is stopping
+    reply = await flow.run(
+        item, request=Request(), conversation=conv, interrupted=lambda: kept.append(1)
+    )
+    assert reply is None and kept == [1]
+    assert [e[0] for e in conv.events] == ["working"]  # no "couldn't download" in the chat
+    # Not stopping: the same failure is the file's, and the chat is told.
+    conv = FakeConversation()
+    await make_flow(FakeQueue(), FakeStore()).run(
+        item, request=Request(), conversation=conv, interrupted=lambda: kept.append(2)
+    )
+    assert kept == [1] and [e[0] for e in conv.events] == ["working", "deliver"]

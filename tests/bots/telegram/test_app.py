@@ -6,16 +6,24 @@ import asyncio
 import socket
 import subprocess
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
+from unittest.mock import ANY
 
 import httpx
 import pytest
 
-from bots.telegram.app import Webhook, api_urls, build_application, running
+from bots.telegram.app import api_urls, build_application, running
+from bots.telegram.intake import Intake
+from bots.telegram.webhook import Webhook, WebhookServer
 from fakewatch.errors import ConfigurationError
 from fakewatch.settings import Settings
+from inference import samples
 from tests.bots.telegram.conftest import TOKEN
-from tests.bots.telegram_fake import GROUP, FakeTelegram, command, message, user
+from tests.bots.telegram_fake import GROUP, FakeTelegram, command, message, photo_sizes, user
+
+JPEG = samples.encode_image(samples.astronaut())
 
 
 def test_api_urls_follow_the_local_bot_api_server_layout() -> None:
@@ -99,3 +107,83 @@ async def test_a_refused_token_stops_the_command_with_a_clear_message(
     assert proc.returncode == 2, err.decode()
     assert "Telegram refused TELEGRAM_TOKEN" in err.decode()
     assert "not-the-token" not in (out + err).decode()
+
+
+async def stored_message_ids(settings: Settings) -> list[str | None]:
+    from sqlalchemy import select
+
+    from bots.core.services import Services
+    from db.models import Check
+
+    services = await Services.connect(settings, migrate=False)
+    try:
+        async with services.sessions() as session:
+            return list(await session.scalars(select(Check.message_id)))
+    finally:
+        await services.close()
+
+
+async def test_webhook_answers_telegram_only_once_the_check_is_stored(
+    fake: FakeTelegram, settings: Settings
+) -> None:
+    """No worker: the verdict never comes, yet the call is answered once the check is safe.
+
+    Telegram sends an unanswered call again, so a bot killed before it stored the check
+    loses nothing; one that stored it answers, and the verdict follows from the store.
+    """
+    port = free_port()
+    hook = Webhook(url="https://bot.example.org/tg", listen="127.0.0.1", port=port, path="tg")
+    photo = message(fake, chat=GROUP, sender=user(7002, "Bob"), photo=photo_sizes(fake, JPEG))
+    async with (
+        running(build_application(settings), webhook=hook),
+        httpx.AsyncClient(timeout=60) as client,
+    ):
+        url = f"http://127.0.0.1:{port}/tg"
+        answered = await client.post(url, json={"update_id": 11, "message": photo})
+        assert answered.status_code == 200
+        assert await stored_message_ids(settings) == [str(photo["message_id"])]
+        # The same update again (Telegram resending): recognised, not checked twice.
+        again = await client.post(url, json={"update_id": 11, "message": photo})
+        assert again.status_code == 200
+        assert await stored_message_ids(settings) == [str(photo["message_id"])]
+        broken = await client.post(url, content=b"{not json")
+        assert broken.status_code == 400
+    assert len(fake.sent("sendMessage")) == 1  # one "analysing…" reply
+
+
+@dataclass
+class StubApp:
+    """Takes updates and never handles them: nothing settles."""
+
+    bot: Any = None
+    update_queue: asyncio.Queue[object] = field(default_factory=asyncio.Queue)
+    webhooks: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.bot = self
+
+    async def set_webhook(self, **params: Any) -> bool:
+        self.webhooks.append(params)
+        return True
+
+
+async def test_webhook_calls_unsettled_or_during_a_stop_get_no_200() -> None:
+    """Telegram sends again what was not answered 2xx: a stopping bot must not say 200."""
+    port = free_port()
+    app = StubApp()
+    hook = Webhook(url="https://h/tg", listen="127.0.0.1", port=port, secret="s")
+    server = WebhookServer(Intake(), hook)
+    await server.start(cast(Any, app))
+    assert app.webhooks == [{"url": "https://h/tg", "secret_token": "s", "allowed_updates": ANY}]
+    url, headers = f"http://127.0.0.1:{port}/telegram", {"X-Telegram-Bot-Api-Secret-Token": "s"}
+    async with httpx.AsyncClient(timeout=30) as client:
+        in_flight = asyncio.create_task(client.post(url, json={"update_id": 1}, headers=headers))
+        await asyncio.wait_for(app.update_queue.get(), 10)  # taken in, never settled
+        stopping = asyncio.create_task(server.stop(grace=0.5))
+        await asyncio.sleep(0.1)
+        refused = await client.post(url, json={"update_id": 2}, headers=headers)
+        assert refused.status_code == 503
+        await stopping
+        cut_off = await in_flight
+        assert cut_off.status_code == 503  # unsettled at the end: Telegram sends it again
+    assert app.update_queue.empty()  # update 2 was never taken in

@@ -28,7 +28,9 @@ import uuid
 from types import TracebackType
 
 from arq.connections import ArqRedis, create_pool
-from redis.exceptions import RedisError
+from arq.constants import job_key_prefix, result_key_prefix
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError, WatchError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.checks import create_check, get_check_by_job_id, mark_failed, require_check
@@ -180,7 +182,9 @@ class QueueClient:
                     reason="the queue could not be reached; please try again",
                     reason_code=QueueUnavailable.code,
                 )
-            raise QueueUnavailable(f"cannot enqueue check {check.id}: {e}") from e
+            raise QueueUnavailable(
+                f"cannot enqueue check {check.id}: {e}", check_id=check.id
+            ) from e
         log.debug("check %d queued (%d bytes)", check.id, len(media))
         return check.id
 
@@ -244,16 +248,30 @@ class QueueClient:
             )
 
     async def _enqueue(self, check: Check, media: bytes) -> bool:
-        """Queue the check's job; ``False`` when arq already holds its job id."""
+        """Queue the check's job; ``False`` when arq already holds its job id.
+
+        arq enqueues in a transaction that WATCHes the job's key. When the connection
+        dies inside it (Redis restarting), redis-py raises ``WatchError``, and arq
+        either lets it out or reads it as "the job already exists" and returns
+        ``None``. Both are a lost connection, not a conflict: they are raised as a
+        connection error, which the caller's retry waits out.
+
+        Raises:
+            redis.exceptions.ConnectionError: the connection was lost on the way.
+        """
+        jid = job_id(self.queue_name, check.job_id)
+        try:
+            job = await self.redis.enqueue_job(
+                ANALYZE, check.id, media, _job_id=jid, _queue_name=self.queue_name
+            )
+        except WatchError as e:
+            raise RedisConnectionError(f"lost the connection while queueing: {e}") from e
+        if job is not None:
+            return True
         # arq refuses a job id it already holds: a retry after a lost answer is a no-op.
-        job = await self.redis.enqueue_job(
-            ANALYZE,
-            check.id,
-            media,
-            _job_id=job_id(self.queue_name, check.job_id),
-            _queue_name=self.queue_name,
-        )
-        return job is not None
+        if await self.redis.exists(job_key_prefix + jid, result_key_prefix + jid):
+            return False
+        raise RedisConnectionError("lost the connection while queueing: the job is not there")
 
     async def get(self, check_id: int) -> CheckResult:
         """The check as stored now, finished or not.

@@ -12,9 +12,17 @@ class QueueError(FakeWatchError):
 
 
 class QueueUnavailable(QueueError):
-    """Redis cannot be reached (the check is stored as failed)."""
+    """Redis cannot be reached.
+
+    Attributes:
+        check_id: the check stored for the job, now failed; ``None`` when none was stored.
+    """
 
     code = "queue_unavailable"
+
+    def __init__(self, message: str, *, check_id: int | None = None) -> None:
+        super().__init__(message)
+        self.check_id = check_id
 
 
 class QueueFull(QueueUnavailable):

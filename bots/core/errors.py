@@ -18,9 +18,18 @@ class FetchFailed(BotError):
 
 
 class QueueUnavailable(BotError):
-    """The check could not be submitted (Redis or the database is down)."""
+    """The check could not be submitted (Redis or the database is down).
+
+    Attributes:
+        check_id: the check that was stored, as failed, before the queue gave up; the
+            chat's answer to it is the answer to that check. ``None`` when none was.
+    """
 
     code = "queue_unavailable"
+
+    def __init__(self, message: str, *, check_id: str | None = None) -> None:
+        super().__init__(message)
+        self.check_id = check_id
 
 
 class QueueBusy(QueueUnavailable):

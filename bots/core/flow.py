@@ -401,11 +401,15 @@ class CheckFlow:
                 Reply(text=formatting.busy_text(limit=self.limit), reply_to=reply_to)
             )
             return None
-        except QueueUnavailable:
+        except QueueUnavailable as e:
             log.exception("could not queue %s/%s", media.chat_id, media.message_id)
             await conv.deliver(
                 Reply(text=formatting.unavailable_text(limit=self.limit), reply_to=reply_to)
             )
+            if e.check_id is not None:
+                # The check was stored as failed: this was its answer, not one to sweep up.
+                self.remember(e.check_id)
+                await self.store.mark_replied(check_id=e.check_id)
             return None
 
     async def answer(

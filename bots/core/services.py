@@ -163,7 +163,10 @@ class Services:
             return str(await self.client.submit(data, context))
         except queue_errors.QueueFull as e:
             raise QueueBusy(str(e)) from e
-        except (queue_errors.QueueUnavailable, SQLAlchemyError, OSError) as e:
+        except queue_errors.QueueUnavailable as e:
+            stored = None if e.check_id is None else str(e.check_id)
+            raise QueueUnavailable(f"could not queue the check: {e}", check_id=stored) from e
+        except (SQLAlchemyError, OSError) as e:
             raise QueueUnavailable(f"could not queue the check: {e}") from e
 
     async def requeue(self, check_id: str, data: bytes) -> bool:

@@ -39,6 +39,8 @@ class FakeQueue:
     )
     requeued: list[tuple[str, bytes]] = field(default_factory=list)
     down: bool = False
+    # Redis went away between storing the check and queueing it: stored as failed.
+    down_after_storing: bool = False
 
     async def submit(
         self,
@@ -52,6 +54,15 @@ class FakeQueue:
             raise QueueUnavailable("redis is down")
         check_id = str(len(self.submitted) + 1)
         self.submitted.append((data, media, request, reply_to))
+        if self.down_after_storing:
+            self.results[check_id] = Outcome(
+                check_id=check_id,
+                status="failed",
+                label=None,
+                reason="the queue could not be reached; please try again",
+                reason_code="queue_unavailable",
+            )
+            raise QueueUnavailable("redis went away", check_id=check_id)
         if self.next_outcome is not None:
             self.results[check_id] = replace(self.next_outcome, check_id=check_id)
         else:

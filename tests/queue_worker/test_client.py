@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import pickle
 from collections.abc import AsyncIterator
+from urllib.parse import urlparse
 
 import pytest
 from arq.connections import ArqRedis
@@ -18,7 +19,9 @@ from fakewatch.settings import Settings
 from queue_worker.client import QueueClient
 from queue_worker.contracts import ANALYZE, MediaContext, job_id
 from queue_worker.errors import CheckTimeout, QueueFull, QueueUnavailable
+from tests.queue_worker.cutter import Cutter
 from tests.queue_worker.media import face_jpeg
+from tests.services import REDIS_URL
 
 CTX = MediaContext(
     platform="telegram",
@@ -131,6 +134,38 @@ async def test_redis_down_at_submit_fails_the_check(client: QueueClient) -> None
     async with client.sessions() as s:
         check = await require_check(s, check_id=1)
     assert (check.status, check.reason_code) == ("failed", "queue_unavailable")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        # arq lets redis-py's WatchError out (it was once read as a failure: no retry)
+        "EXISTS",
+        # arq reads the WatchError as "the job exists" (it was once read as queued)
+        "EXEC",
+    ],
+)
+async def test_a_connection_lost_inside_the_enqueue_transaction_is_waited_out(
+    client: QueueClient, arq_redis: ArqRedis, command: str
+) -> None:
+    url = urlparse(REDIS_URL)
+    cutter = await Cutter(url.hostname or "127.0.0.1", url.port or 6379).start()
+    working = client.redis
+    client.redis = ArqRedis(host="127.0.0.1", port=cutter.port, db=int(url.path[1:] or 0))
+    try:
+        await client.redis.ping()
+        cutter.arm(command)
+        check_id = await client.submit(face_jpeg(25), CTX)
+    finally:
+        await client.redis.aclose()
+        client.redis = working
+        await cutter.close()
+    assert cutter.cuts == 1
+    async with client.sessions() as s:
+        check = await require_check(s, check_id=check_id)
+    assert check.status == "queued"
+    queued = await arq_redis.queued_jobs(queue_name=client.queue_name)
+    assert [j.job_id for j in queued] == [job_id(client.queue_name, check.job_id)]
 
 
 async def test_redis_down_before_anything_is_stored_stores_nothing(client: QueueClient) -> None:

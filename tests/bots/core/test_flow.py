@@ -149,6 +149,16 @@ async def test_queue_down_is_told_to_the_chat() -> None:
     assert "can't check files right now" in conv.events[-1][1].text
 
 
+async def test_a_check_failed_for_want_of_the_queue_gets_one_answer() -> None:
+    queue = FakeQueue(down_after_storing=True)
+    store, conv = FakeStore(), FakeConversation()
+    flow = make_flow(queue, store)
+    assert await flow.run(media(), request=Request(), conversation=conv) is None
+    assert "can't check files right now" in conv.events[-1][1].text
+    # That was the stored check's answer: the recovery sweep must not add a second one.
+    assert store.replied == ["1"] and flow.was_answered("1")
+
+
 async def test_failed_delivery_is_not_marked_replied() -> None:
     store = FakeStore()
     conv = FakeConversation(fail_delivery=RuntimeError("telegram is down"))

@@ -35,12 +35,43 @@ _TRANSIENT: tuple[type[BaseException], ...] = (
 )
 
 
+# SQLSTATEs of a database going away or not up yet: class 08 (connection exception),
+# 57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now (starting up).
+_TRANSIENT_SQLSTATES = ("08", "57P01", "57P02", "57P03")
+
+
 def is_transient(error: BaseException) -> bool:
-    """Whether ``error`` means a service was briefly unreachable (so a retry may succeed)."""
+    """Whether ``error`` means a service was briefly unreachable (so a retry may succeed).
+
+    The driver's own error counts, wherever it sits under SQLAlchemy's wrapping: a
+    connection the server closed while it was being opened reaches us as a plain
+    ``DBAPIError`` whose cause says so.
+    """
+    return any(_transient_itself(e) for e in _chain(error))
+
+
+def _transient_itself(error: BaseException) -> bool:
     if isinstance(error, _TRANSIENT):
         return True
     # A query on a connection the server dropped: SQLAlchemy marks it invalidated.
-    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    sqlstate = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
+    return isinstance(sqlstate, str) and sqlstate.startswith(_TRANSIENT_SQLSTATES)
+
+
+def _chain(error: BaseException, depth: int = 8) -> list[BaseException]:
+    """``error``, the driver error it wraps and the errors it was raised from."""
+    seen: list[BaseException] = []
+    queue: list[BaseException | None] = [error]
+    while queue and len(seen) < depth:
+        e = queue.pop(0)
+        if e is None or any(e is s for s in seen):
+            continue
+        seen.append(e)
+        orig = getattr(e, "orig", None)
+        queue += [orig if isinstance(orig, BaseException) else None, e.__cause__]
+    return seen
 
 
 async def retrying(

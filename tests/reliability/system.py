@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from redis.asyncio import Redis
 from sqlalchemy import select
 
 from bots.core import formatting
@@ -202,6 +203,14 @@ class System:
                 print(f"  ... {len(posts) - len(left)}/{len(posts)} answered", flush=True)
                 told = now
             await asyncio.sleep(0.25)
+
+    async def queued_jobs(self) -> int:
+        """How many jobs the queue holds (waiting or running)."""
+        client = Redis.from_url(self.redis_url)
+        try:
+            return int(await client.zcard(self.queue))
+        finally:
+            await client.aclose()
 
     async def checks(self) -> list[Check]:
         """Every check row in the store."""

@@ -7,11 +7,18 @@ another channel of the same server, never one from another server.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable
+from typing import cast
+
+from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bots.core.services import Services
 from db.checks import get_check
 from queue_worker.client import QueueClient
+
+log = logging.getLogger(__name__)
 
 
 class DiscordServices(Services):
@@ -20,6 +27,32 @@ class DiscordServices(Services):
     def __init__(self, client: QueueClient, *, sessions: async_sessionmaker[AsyncSession]) -> None:
         super().__init__(client)
         self.sessions = sessions
+
+    @property
+    def _marks_key(self) -> str:
+        return f"{self.client.queue_name}:discord:handled"
+
+    async def save_mark(self, channel_id: int, message_id: int) -> None:
+        """Record that every message of the channel up to ``message_id`` was handled.
+
+        Best effort: without it, a restart catches up on a little more history.
+        """
+        try:
+            saved = self.client.redis.hset(self._marks_key, str(channel_id), str(message_id))
+            await cast(Awaitable[int], saved)
+        except (RedisError, OSError) as e:
+            log.warning("could not save how far channel %s is handled: %s", channel_id, e)
+
+    async def marks(self) -> dict[int, int]:
+        """Per channel, the newest message up to which every message was handled."""
+        try:
+            raw = await cast(
+                Awaitable[dict[bytes, bytes]], self.client.redis.hgetall(self._marks_key)
+            )
+        except (RedisError, OSError) as e:
+            log.warning("could not read how far the channels are handled: %s", e)
+            return {}
+        return {int(k): int(v) for k, v in raw.items()}
 
     async def add_review(
         self,

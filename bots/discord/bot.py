@@ -95,7 +95,8 @@ class FakeWatchBot(commands.Bot):
         # No prefix commands: everything is an application command.
         super().__init__(command_prefix=commands.when_mentioned, **options)
         self.settings = settings
-        self.backend: Backend = DiscordServices(queue, sessions=sessions)
+        self.discord_services = DiscordServices(queue, sessions=sessions)
+        self.backend: Backend = self.discord_services
         self.flow = CheckFlow(
             platform=PLATFORM,
             queue=self.backend,

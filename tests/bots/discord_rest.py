@@ -45,6 +45,7 @@ class RestHandlers:
         self.fake = fake
         # token -> {"id", "channel_id", "user", "original" (the response, None until answered)}
         self.interactions: dict[str, Payload] = {}
+        self.query: dict[str, str] = {}
         app = r"(?P<app>\d+)"
         channel = r"/channels/(?P<channel>\d+)"
         message = channel + r"/messages/(?P<message>\d+)"
@@ -71,6 +72,7 @@ class RestHandlers:
                 ("GET", channel, self.get_channel),
                 ("POST", channel + r"/typing", self.no_content),
                 ("POST", channel + r"/messages", self.create_message),
+                ("GET", channel + r"/messages", self.list_messages),
                 ("GET", message, self.get_message),
                 ("PATCH", message, self.edit_message),
                 ("DELETE", message, self.delete_message),
@@ -102,6 +104,7 @@ class RestHandlers:
         path = request.path[len(API_PREFIX) :]
         body, files = await self._read_body(request)
         query = dict(request.query)
+        self.query = query  # for the handlers that read it (message history)
         self.fake.record(
             Received("rest", request.method, path, body=body, query=query, files=files)
         )
@@ -248,6 +251,22 @@ class RestHandlers:
         if match["channel"] not in known:
             return error(404, 10003, "Unknown Channel")
         return reply_json(self._bot_message(match["channel"], body or {}, files))
+
+    async def list_messages(self, match: re.Match[str], body: Any, files: Files) -> web.Response:
+        """A channel's history: with ``after``, the oldest ``limit`` messages after it,
+        listed newest first (as Discord does); else the newest ``limit``."""
+        limit = min(int(self.query.get("limit", 50)), 100)
+        mine = sorted(
+            (m for m in self.fake.messages.values() if m["channel_id"] == match["channel"]),
+            key=lambda m: int(m["id"]),
+        )
+        if "after" in self.query:
+            after = int(self.query["after"])
+            page = [m for m in mine if int(m["id"]) > after][:limit]
+        else:
+            before = int(self.query.get("before", 1 << 63))
+            page = [m for m in mine if int(m["id"]) < before][-limit:]
+        return reply_json(list(reversed(page)))
 
     async def get_message(self, match: re.Match[str], body: Any, files: Files) -> web.Response:
         message = self.fake.messages.get(match["message"])

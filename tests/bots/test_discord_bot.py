@@ -18,6 +18,7 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
 import pytest
@@ -394,6 +395,58 @@ async def test_a_restarted_bot_answers_checks_that_finished_while_it_was_down(
     assert not fake.requests("PATCH", rf"/webhooks/\d+/{re.escape(expiring['token'])}/.*")
     for check_id in checks:
         assert (await stored(queue, check_id)).replied_at is not None
+
+
+async def test_a_restarted_bot_checks_what_was_posted_while_it_was_away(
+    fake_discord: FakeDiscord,  # noqa: F811
+    service: Service,  # noqa: F811
+    queue: QueueClient,  # noqa: F811
+) -> None:
+    fake = fake_discord
+    general = fake.channel_id("general")
+    replies = rest("POST", f"/channels/{general}/messages")
+
+    def answers_to(message: dict[str, Any]) -> list[str]:
+        return [
+            r.body["content"]
+            for r in fake.log
+            if replies(r)
+            and str((r.body.get("message_reference") or {}).get("message_id")) == message["id"]
+        ]
+
+    async with running_bot(fake, queue, service.settings(fake)):
+        upload = fake.upload(face_image(), "before.jpg", "image/jpeg")
+        before = await fake.post_message(author="member", attachments=[upload])
+        (first,) = await wait_for_checks(queue, fake, count=1)
+        await replied(queue, first, timeout=VERDICT_TIMEOUT_S)
+    # Posted while the bot is away: Discord never sends these to it.
+    away = [
+        await fake.post_message(
+            author="member", attachments=[fake.upload(face_image(fmt), f"away.{fmt}", mime)]
+        )
+        for fmt, mime in [("PNG", "image/png"), ("WEBP", "image/webp")]
+    ]
+    await fake.post_message(author="member", content="no attachment here")
+    start = len(fake.log)
+    async with running_bot(fake, queue, service.settings(fake)):
+        checks = await wait_for_checks(queue, fake, count=3)
+        for check_id in checks:
+            await replied(queue, check_id, timeout=VERDICT_TIMEOUT_S)
+    history = fake.requests("GET", f"/channels/{general}/messages", start=start)
+    assert history and history[0].query["after"] == before["id"]
+    assert len(checks) == 3
+    for message in away:
+        (answer,) = answers_to(message)
+        assert answer == await expected_verdict(queue, check_id_in(answer))
+    assert len(answers_to(before)) == 1  # answered once, before the restart
+
+    # Nothing missed this time: a third start checks nothing again.
+    start = len(fake.log)
+    async with running_bot(fake, queue, service.settings(fake)):
+        await fake.wait_for(rest("GET", f"/channels/{general}/messages"), start=start, timeout=30)
+        await asyncio.sleep(1.0)
+    assert len(await wait_for_checks(queue, fake, count=3)) == 3
+    assert not fake.requests("POST", f"/channels/{general}/messages", start=start)
 
 
 async def wait_for_checks(queue: QueueClient, fake: FakeDiscord, *, count: int) -> list[int]:  # noqa: F811

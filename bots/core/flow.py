@@ -233,10 +233,14 @@ class CheckFlow:
         conversation: Conversation,
         queued: Callable[[], None] | None = None,
         interrupted: Callable[[], None] | None = None,
+        resent: bool | None = None,
     ) -> Reply | None:
         """Check one media item and answer in its chat.
 
         Args:
+            resent: The message may have been seen before a restart (default: the
+                platform's ``recognise_resent``): a check already stored for it is
+                answered, not made twice.
             queued: Called once the check is stored (or found stored): from then on
                 nothing can lose it, while its verdict may still take minutes.
             interrupted: Called when the bot stopping cut the check short before it was
@@ -248,7 +252,10 @@ class CheckFlow:
         """
         try:
             policy = await self.store.policy(platform=self.platform, chat_id=media.chat_id)
-            stored = await self._stored(media, request=request)
+            again = (self.recognise_resent if resent is None else resent) and (
+                request.kind == "auto"
+            )
+            stored = await self._stored(media) if again else None
         except StoreUnavailable:
             # Without the chat's settings an automatic check might break its wishes
             # (automatic checks off): skip it; a command gets told to try again.
@@ -277,7 +284,7 @@ class CheckFlow:
             return None
         mode: Mode = "react" if request.kind == "auto" and policy.action == "react" else "reply"
         reply_to = {
-            **(await self._working(media, request=request, conversation=conversation, mode=mode)),
+            **(await self._working(media, resent=again, conversation=conversation, mode=mode)),
             "chat_id": media.chat_id,
             "message_id": media.message_id,
             "mode": mode,
@@ -294,16 +301,14 @@ class CheckFlow:
             queued()
         return await self.answer(check_id, policy=policy, reply_to=reply_to, deliverer=conversation)
 
-    async def _stored(self, media: InboundMedia, *, request: Request) -> StoredCheck | None:
-        """The automatic check already stored for this message, where platforms resend."""
-        if not self.recognise_resent or request.kind != "auto":
-            return None
+    async def _stored(self, media: InboundMedia) -> StoredCheck | None:
+        """The automatic check already stored for this message."""
         return await self.store.stored_check(
             platform=self.platform, chat_id=media.chat_id, message_id=media.message_id
         )
 
     async def _working(
-        self, media: InboundMedia, *, request: Request, conversation: Conversation, mode: Mode
+        self, media: InboundMedia, *, resent: bool, conversation: Conversation, mode: Mode
     ) -> Mapping[str, Any]:
         """Show that the check is under way, once per message even across a restart.
 
@@ -311,7 +316,6 @@ class CheckFlow:
         remembered: a bot killed after posting it and before storing the check reuses it
         after the restart instead of leaving it behind and posting a second one.
         """
-        resent = self.recognise_resent and request.kind == "auto"
         where = {
             "platform": self.platform,
             "chat_id": media.chat_id,

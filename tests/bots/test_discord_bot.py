@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import csv
 import functools
+import hashlib
 import io
 import logging
 import os
@@ -426,18 +427,46 @@ async def test_a_restarted_bot_checks_what_was_posted_while_it_was_away(
         )
         for fmt, mime in [("PNG", "image/png"), ("WEBP", "image/webp")]
     ]
+    # The bot was killed after storing this one's check and before queueing its job.
+    data = face_image("GIF")
+    killed = await fake.post_message(
+        author="member", attachments=[fake.upload(data, "killed.gif", "image/gif")]
+    )
+    async with queue.sessions() as session:
+        orphan = await create_check(
+            session,
+            platform="discord",
+            chat_id=f"{fake.guild_id}:{general}",
+            message_id=killed["id"],
+            media_kind="image",
+            sha256=hashlib.sha256(data).hexdigest(),
+            byte_size=len(data),
+            reply_to={
+                "channel_id": general,
+                "reaction": WORKING_REACTION,
+                "chat_id": f"{fake.guild_id}:{general}",
+                "message_id": killed["id"],
+                "mode": "reply",
+                "request": "auto",
+            },
+        )
+        await session.commit()
     await fake.post_message(author="member", content="no attachment here")
     start = len(fake.log)
     async with running_bot(fake, queue, service.settings(fake)):
-        checks = await wait_for_checks(queue, fake, count=3)
+        checks = await wait_for_checks(queue, fake, count=4)
         for check_id in checks:
             await replied(queue, check_id, timeout=VERDICT_TIMEOUT_S)
     history = fake.requests("GET", f"/channels/{general}/messages", start=start)
     assert history and history[0].query["after"] == before["id"]
-    assert len(checks) == 3
+    assert len(checks) == 4
     for message in away:
         (answer,) = answers_to(message)
         assert answer == await expected_verdict(queue, check_id_in(answer))
+    # Its job queued again under the stored check, judged once, answered once.
+    (answer,) = answers_to(killed)
+    assert check_id_in(answer) == orphan.id
+    assert (await stored(queue, orphan.id)).status == "done"
     assert len(answers_to(before)) == 1  # answered once, before the restart
 
     # Nothing missed this time: a third start checks nothing again.
@@ -445,7 +474,7 @@ async def test_a_restarted_bot_checks_what_was_posted_while_it_was_away(
     async with running_bot(fake, queue, service.settings(fake)):
         await fake.wait_for(rest("GET", f"/channels/{general}/messages"), start=start, timeout=30)
         await asyncio.sleep(1.0)
-    assert len(await wait_for_checks(queue, fake, count=3)) == 3
+    assert len(await wait_for_checks(queue, fake, count=4)) == 4
     assert not fake.requests("POST", f"/channels/{general}/messages", start=start)
 
 

@@ -9,7 +9,9 @@ Discord sends nothing posted while the bot was away. Each time the bot gets a ne
 (it starts, or a lost connection could not be resumed) it reads the history of every
 channel it has a mark for (:mod:`bots.discord.marks`) and checks what it missed: at most
 ``CATCH_UP_LIMIT`` messages per channel, none older than ``CATCH_UP_MAX_AGE``. A message
-whose check is already stored is left to the recovery sweep, which answers it once.
+whose check is already stored is left to the recovery sweep, which answers it once; if
+that check is unfinished (the bot may have died before queueing its job), its job is
+queued again and the bot answers it.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import discord
 from discord.ext import commands
 
 from bots.core.media import Request
+from bots.core.ports import StoredCheck
 from bots.discord.marks import HandledMarks
 from bots.discord.media import PLATFORM, chat_id_of, message_media
 from bots.discord.replies import MessageConversation
@@ -108,11 +111,13 @@ class AutoChecks(commands.Cog):
                 continue
             if not self.marks.take(channel_id, message.id):
                 continue  # arrived as an event meanwhile
-            if await self._stored(message):
+            stored = await self._stored(message)
+            if stored is not None and (stored.finished or len(message.attachments) > 1):
                 self.marks.done(channel_id, message.id)
                 continue  # the recovery sweep answers it
+            # Not stored: missed. Stored, unfinished: its job may never have been queued.
             missed += 1
-            self._spawn(self._check(message))
+            self._spawn(self._check(message, resent=stored is not None))
         if seen >= CATCH_UP_LIMIT:
             log.warning(
                 "channel %s: more than %d messages were posted while the bot was away; "
@@ -123,16 +128,15 @@ class AutoChecks(commands.Cog):
             )
         return missed
 
-    async def _stored(self, message: discord.Message) -> bool:
+    async def _stored(self, message: discord.Message) -> StoredCheck | None:
         guild_id = message.guild.id if message.guild else None
-        stored = await self.bot.discord_services.stored_check(
+        return await self.bot.discord_services.stored_check(
             platform=PLATFORM,
             chat_id=chat_id_of(guild_id=guild_id, channel_id=message.channel.id),
             message_id=str(message.id),
         )
-        return stored is not None
 
-    async def _check(self, message: discord.Message) -> None:
+    async def _check(self, message: discord.Message, *, resent: bool = False) -> None:
         """Check each attachment, one after the other; then move the channel's mark.
 
         A message the bot's stopping cut short before its check was stored keeps the
@@ -152,6 +156,7 @@ class AutoChecks(commands.Cog):
                     request=Request(kind="auto"),
                     conversation=conversation,
                     interrupted=interrupted,
+                    resent=resent,
                 )
         except Exception:
             log.exception("checking message %s failed", message.id)

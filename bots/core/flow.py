@@ -269,8 +269,8 @@ class CheckFlow:
                 await self._requeue(media, stored)
             if queued is not None:
                 queued()
-            if stored.replied:
-                return None
+            if stored.replied or self.was_answered(stored.check_id):
+                return None  # (the recovery sweep may be answering it right now)
             return await self.answer(
                 stored.check_id, policy=policy, reply_to=stored.reply_to, deliverer=conversation
             )

@@ -53,7 +53,12 @@ class Recovery:
             if outcome is None or flow.was_answered(pending.check_id):
                 continue
             policy = await flow.store.policy(platform=flow.platform, chat_id=pending.chat_id)
+            if flow.was_answered(pending.check_id):
+                continue
             reply = flow.reply_for(outcome, policy=policy, reply_to=pending.reply_to)
+            # In flight while it is delivered: the flow, answering a message handed out
+            # again, leaves it alone (and the other way round).
+            flow.in_flight.add(pending.check_id)
             try:
                 await self.deliverer.deliver(reply)
             except Undeliverable:
@@ -64,6 +69,8 @@ class Recovery:
                 continue
             else:
                 delivered += 1
+            finally:
+                flow.in_flight.discard(pending.check_id)
             flow.remember(pending.check_id)
             await flow.store.mark_replied(check_id=pending.check_id)
         if delivered:

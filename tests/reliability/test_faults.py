@@ -1,6 +1,6 @@
 """Faults, each with real ``fakewatch`` processes around the fake Telegram: a worker killed
 with ``kill -9`` mid-job, Redis restarted mid-burst, PostgreSQL unreachable for a few
-seconds, and a bot stopped or killed with checks in flight.
+seconds, and a bot (Telegram, and Discord) stopped or killed with checks in flight.
 
 After each, every post has exactly one reply carrying its verdict and every check
 exactly one stored verdict. Figures are printed (run with ``-s``).
@@ -13,10 +13,19 @@ import re
 import time
 from pathlib import Path
 
+from tests.bots.discord_fake import FakeDiscord
 from tests.bots.telegram_fake import FakeTelegram
 from tests.reliability.conftest import make_system
 from tests.reliability.harness import RedisServer, Service, TcpProxy, distinct_jpeg
-from tests.reliability.system import Answer, Post, System, duplicates, group, member
+from tests.reliability.system import (
+    Answer,
+    Post,
+    System,
+    discord_replies,
+    duplicates,
+    group,
+    member,
+)
 
 VERDICT = re.compile(r"check \d+")
 
@@ -322,4 +331,74 @@ async def test_a_bot_killed_mid_burst_loses_no_post(
         f"\n[kill -9 bot mid-burst] {len(posts)} posts; killed with {killed_with} checks "
         f"stored; after the restart all {len(rows)} posts answered in {waited:.1f}s, one "
         f"verdict each, 0 lost, 0 judged twice; {stale} left an extra 'analysing' reply"
+    )
+
+
+async def test_a_discord_bot_killed_mid_burst_checks_everything_after_restart(
+    tmp_path: Path, fake: FakeTelegram, redis_server: RedisServer, pg_url: str
+) -> None:
+    """kill -9 of the Discord bot mid-burst, more posts while it is down, then a restart.
+
+    Discord sends a bot nothing posted while it is away: the restarted bot reads each
+    channel's history after the last message it had handled there, checks what it
+    missed, and leaves what it had already stored to the recovery sweep.
+    """
+    system = make_system(tmp_path, fake, redis_server.url, pg_url)
+    unlimited = {"FAKEWATCH_CHAT_CHECKS_PER_MINUTE": 0, "FAKEWATCH_USER_CHECKS_PER_MINUTE": 0}
+    async with FakeDiscord() as discord:
+        channels = list(discord.channels)
+        n = 0
+
+        async def post(count: int) -> list[str]:
+            nonlocal n
+            ids = []
+            for _ in range(count):
+                channel = channels[n % len(channels)]
+                upload = discord.upload(
+                    distinct_jpeg(300 + n), f"p{n}.jpg", "image/jpeg", channel=channel
+                )
+                posted = await discord.post_message(channel=channel, attachments=[upload])
+                ids.append(str(posted["id"]))
+                n += 1
+            return ids
+
+        async def answered(ids: list[str], timeout: float) -> float:
+            began = time.monotonic()
+            while True:
+                replies = discord_replies(discord, set(ids))
+                if all(any(VERDICT.search(t) for t in texts) for texts in replies.values()):
+                    return time.monotonic() - began
+                assert time.monotonic() - began < timeout, "Discord posts unanswered"
+                await asyncio.sleep(0.25)
+
+        try:
+            worker = system.worker()
+            await worker.wait_log("worker ready")
+            bot = system.discord_bot(discord, **unlimited)
+            await bot.wait_log("is up")
+            # A bot that has been at work: it has handled messages in every channel.
+            posts = await post(len(channels))
+            await answered(posts, timeout=240)
+            posts += await post(30)
+            await rows_stored(system, len(channels) + 6)
+            bot.kill()
+            killed_with = len(await system.checks())
+            posts += await post(9)  # posted while the bot is down
+            size = len(bot.text())
+            bot.start()
+            await bot.wait_log("is up", after=size)
+            waited = await answered(posts, timeout=240)
+            replies = discord_replies(discord, set(posts))
+            rows = await system.checks()
+        finally:
+            system.stop_all()
+    assert not duplicates([r.message_id for r in rows])  # none judged twice
+    assert {r.message_id for r in rows} == set(posts)  # none lost
+    assert all(r.status == "done" for r in rows), [(r.id, r.status, r.reason) for r in rows]
+    for post_id, texts in replies.items():
+        assert len([t for t in texts if VERDICT.search(t)]) == 1, (post_id, texts)
+    print(
+        f"\n[kill -9 Discord bot mid-burst] {len(posts)} posts; killed with {killed_with} "
+        f"checks stored, 9 posted while it was down; all answered {waited:.1f}s after the "
+        "restart, one verdict each, 0 lost, 0 judged twice"
     )

@@ -9,9 +9,8 @@ Discord sends nothing posted while the bot was away. Each time the bot gets a ne
 (it starts, or a lost connection could not be resumed) it reads the history of every
 channel it has a mark for (:mod:`bots.discord.marks`) and checks what it missed: at most
 ``CATCH_UP_LIMIT`` messages per channel, none older than ``CATCH_UP_MAX_AGE``. A message
-whose check is already stored is left to the recovery sweep, which answers it once; if
-that check is unfinished (the bot may have died before queueing its job), its job is
-queued again and the bot answers it.
+whose check is already stored is answered (its job queued again if it is unfinished: the
+bot may have died before queueing it), not checked twice.
 """
 
 from __future__ import annotations
@@ -112,10 +111,11 @@ class AutoChecks(commands.Cog):
             if not self.marks.take(channel_id, message.id):
                 continue  # arrived as an event meanwhile
             stored = await self._stored(message)
-            if stored is not None and (stored.finished or len(message.attachments) > 1):
+            if stored is not None and len(message.attachments) > 1:
                 self.marks.done(channel_id, message.id)
-                continue  # the recovery sweep answers it
-            # Not stored: missed. Stored, unfinished: its job may never have been queued.
+                continue  # the recovery sweep answers what it stored
+            # Not stored: missed. Stored: answered now, its job queued again if it was
+            # never queued (the bot may have died in between).
             missed += 1
             self._spawn(self._check(message, resent=stored is not None))
         if seen >= CATCH_UP_LIMIT:

@@ -36,32 +36,32 @@ async def hanging_up(*, answers: list[bytes] | None = None) -> AsyncIterator[int
         server.close()
 
 
+async def select_one_error(port: int) -> Exception:
+    """What ``select 1`` raises against whatever listens on ``port`` as PostgreSQL."""
+    engine = create_engine(f"postgresql://postgres@127.0.0.1:{port}/test")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("select 1"))
+    except Exception as e:
+        return e
+    finally:
+        await engine.dispose()
+    raise AssertionError("the query did not fail")
+
+
 async def test_postgresql_closing_the_connection_while_it_opens_is_transient() -> None:
     # What a PostgreSQL restarting (or a proxy in front of it) does to a new connection;
     # SQLAlchemy reports it as a plain DBAPIError, the asyncpg error beneath says why.
     # "N": no TLS here; then the startup message is read and the connection closed.
     async with hanging_up(answers=[b"N"]) as port:
-        engine = create_engine(f"postgresql://postgres@127.0.0.1:{port}/test")
-        try:
-            with pytest.raises(DBAPIError) as caught:
-                async with engine.connect() as conn:
-                    await conn.execute(text("select 1"))
-        finally:
-            await engine.dispose()
-    assert is_transient(caught.value)
+        error = await select_one_error(port)
+    assert isinstance(error, DBAPIError) and is_transient(error)
 
 
 async def test_postgresql_refusing_connections_is_transient() -> None:
     async with hanging_up() as port:
         pass  # closed: nothing listens there any more
-    engine = create_engine(f"postgresql://postgres@127.0.0.1:{port}/test")
-    try:
-        with pytest.raises(Exception) as caught:
-            async with engine.connect() as conn:
-                await conn.execute(text("select 1"))
-    finally:
-        await engine.dispose()
-    assert is_transient(caught.value)
+    assert is_transient(await select_one_error(port))
 
 
 async def test_redis_hanging_up_is_transient() -> None:

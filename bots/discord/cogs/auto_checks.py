@@ -89,8 +89,12 @@ class AutoChecks(commands.Cog):
         for channel_id in self.marks.hold():
             try:
                 missed += await self._catch_up_channel(channel_id, max(marks[channel_id], oldest))
-            except discord.HTTPException as e:
+            except discord.HTTPException as e:  # gone, or no Read Message History
                 log.warning("cannot read the history of channel %s: %s", channel_id, e)
+            except Exception:
+                # The store or Redis down for longer than the retries: what was missed
+                # there stays unchecked; the other channels are still caught up.
+                log.exception("catching up on channel %s failed", channel_id)
             await self._release(channel_id)
         if missed:
             log.info("checking %d messages posted while the bot was away", missed)

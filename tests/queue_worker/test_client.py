@@ -19,8 +19,8 @@ from fakewatch.settings import Settings
 from queue_worker.client import QueueClient
 from queue_worker.contracts import ANALYZE, MediaContext, job_id
 from queue_worker.errors import CheckTimeout, QueueFull, QueueUnavailable
-from tests.queue_worker.cutter import Cutter
 from tests.queue_worker.media import face_jpeg
+from tests.reliability.harness import TcpProxy
 from tests.services import REDIS_URL
 
 CTX = MediaContext(
@@ -149,18 +149,19 @@ async def test_a_connection_lost_inside_the_enqueue_transaction_is_waited_out(
     client: QueueClient, arq_redis: ArqRedis, command: str
 ) -> None:
     url = urlparse(REDIS_URL)
-    cutter = await Cutter(url.hostname or "127.0.0.1", url.port or 6379).start()
+    relay = TcpProxy((url.hostname or "127.0.0.1", url.port or 6379))
+    relay.start()
     working = client.redis
-    client.redis = ArqRedis(host="127.0.0.1", port=cutter.port, db=int(url.path[1:] or 0))
+    client.redis = ArqRedis(host="127.0.0.1", port=relay.port, db=int(url.path[1:] or 0))
     try:
         await client.redis.ping()
-        cutter.arm(command)
+        relay.cut_when_sent(f"\r\n{command}\r\n".encode())
         check_id = await client.submit(face_jpeg(25), CTX)
+        assert relay.cuts == 1
     finally:
         await client.redis.aclose()
         client.redis = working
-        await cutter.close()
-    assert cutter.cuts == 1
+        relay.close()
     async with client.sessions() as s:
         check = await require_check(s, check_id=check_id)
     assert check.status == "queued"

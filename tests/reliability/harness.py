@@ -243,7 +243,11 @@ class RedisServer:
 
 
 class TcpProxy:
-    """Relays ``127.0.0.1:port`` to ``target``; :meth:`cut` and :meth:`restore` an outage."""
+    """Relays ``127.0.0.1:port`` to ``target``; :meth:`cut` and :meth:`restore` an outage.
+
+    :meth:`cut_when_sent` drops one connection at an exact point of its conversation
+    instead (a server going away between two commands of a transaction).
+    """
 
     def __init__(self, target: tuple[str, int]) -> None:
         self.target = target
@@ -253,6 +257,7 @@ class TcpProxy:
         self._listener: socket.socket | None = None
         self.connections = 0
         self.cuts = 0
+        self._armed: bytes | None = None
 
     @property
     def address(self) -> str:
@@ -286,6 +291,11 @@ class TcpProxy:
 
     close = cut
 
+    def cut_when_sent(self, needle: bytes) -> None:
+        """Drop the next connection whose client sends ``needle``, before the target gets it."""
+        with self._lock:
+            self._armed = needle
+
     def _accept(self, listener: socket.socket) -> None:
         while True:
             try:
@@ -305,12 +315,22 @@ class TcpProxy:
                     return
                 self._sockets.update((client, upstream))
                 self.connections += 1
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+            for a, b, outbound in ((client, upstream, True), (upstream, client, False)):
+                threading.Thread(target=self._pump, args=(a, b, outbound), daemon=True).start()
 
-    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+    def _pump(self, source: socket.socket, sink: socket.socket, outbound: bool) -> None:
+        tail = b""
         try:
             while data := source.recv(65536):
+                if outbound and self._armed is not None:
+                    seen, tail = tail + data, (tail + data)[-64:]
+                    with self._lock:
+                        hit = self._armed is not None and self._armed in seen
+                        if hit:
+                            self._armed = None
+                            self.cuts += 1
+                    if hit:
+                        break  # the finally drops both ends
                 sink.sendall(data)
         except OSError:
             pass

@@ -95,8 +95,7 @@ class FakeWatchBot(commands.Bot):
         # No prefix commands: everything is an application command.
         super().__init__(command_prefix=commands.when_mentioned, **options)
         self.settings = settings
-        self.discord_services = DiscordServices(queue, sessions=sessions)
-        self.backend: Backend = self.discord_services
+        self.backend = DiscordServices(queue, sessions=sessions)
         self.flow = CheckFlow(
             platform=PLATFORM,
             queue=self.backend,

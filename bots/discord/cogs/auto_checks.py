@@ -49,7 +49,7 @@ class AutoChecks(commands.Cog):
 
     async def cog_load(self) -> None:
         """Before the gateway: the saved marks, held until the history is read."""
-        self.marks.load(await self.bot.discord_services.marks())
+        self.marks.load(await self.bot.backend.marks())
         self.marks.hold()
 
     async def cog_unload(self) -> None:
@@ -134,7 +134,7 @@ class AutoChecks(commands.Cog):
 
     async def _stored(self, message: discord.Message) -> StoredCheck | None:
         guild_id = message.guild.id if message.guild else None
-        return await self.bot.discord_services.stored_check(
+        return await self.bot.backend.stored_check(
             platform=PLATFORM,
             chat_id=chat_id_of(guild_id=guild_id, channel_id=message.channel.id),
             message_id=str(message.id),
@@ -168,12 +168,12 @@ class AutoChecks(commands.Cog):
             return
         mark = self.marks.done(message.channel.id, message.id)
         if mark is not None:
-            await self.bot.discord_services.save_mark(message.channel.id, mark)
+            await self.bot.backend.save_mark(message.channel.id, mark)
 
     async def _release(self, channel_id: int) -> None:
         mark = self.marks.release(channel_id)
         if mark is not None:
-            await self.bot.discord_services.save_mark(channel_id, mark)
+            await self.bot.backend.save_mark(channel_id, mark)
 
     def _spawn(self, work: Coroutine[Any, Any, object]) -> None:
         task = asyncio.ensure_future(work)

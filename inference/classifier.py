@@ -17,7 +17,7 @@ import torch
 
 from inference.faces import crop_face
 from inference.media import DecodedMedia
-from inference.model import Preprocessing, ResNeXtLSTM, fake_probability
+from inference.model import Classifier, Preprocessing, fake_probability
 from inference.tracks import FaceTrack
 from inference.verdict import FaceScore
 
@@ -97,7 +97,7 @@ def _autocast(
 
 def crop_features(
     crops: Sequence[np.ndarray],
-    model: ResNeXtLSTM,
+    model: Classifier,
     prep: Preprocessing,
     device: torch.device,
     *,
@@ -116,7 +116,7 @@ def crop_features(
 
 
 def score_tracks(
-    tracks: Sequence[FaceTrack], features: torch.Tensor, model: ResNeXtLSTM
+    tracks: Sequence[FaceTrack], features: torch.Tensor, model: Classifier
 ) -> list[FaceScore]:
     """The LSTM head over each track's rows of ``features`` (in track order), in fp32."""
     scores: list[FaceScore] = []
@@ -143,7 +143,7 @@ def score_tracks(
 def classify(
     media: DecodedMedia,
     tracks: Sequence[FaceTrack],
-    model: ResNeXtLSTM,
+    model: Classifier,
     prep: Preprocessing,
     device: torch.device,
     *,

@@ -9,8 +9,11 @@ One module serves two configurations:
   A ``(B, T, ...)`` input therefore reaches the LSTM as a length-B sequence of
   batch T, and ``[:, -1, :]`` makes the verdict depend on the last frame only.
   That quirk is kept on purpose: it is what those checkpoints were trained with.
-* **ours**: a ResNeXt of configurable depth, a batch-first LSTM with bias of
-  configurable size, and a head over the time-averaged LSTM output.
+* **ours** (``backbone="resnext"``): a ResNeXt of configurable depth, a batch-first
+  LSTM with bias of configurable size, and a head over the time-averaged LSTM output.
+* **lite** (``backbone="efficientnet_lite0"``, the default weights since
+  fakewatch-lite0): an ImageNet EfficientNet-Lite0 frame encoder with the same kind of
+  LSTM head, plus a blend-map head (see :mod:`inference.lite`).
 
 Both output two logits, index 0 = FAKE, index 1 = REAL (the public convention).
 """
@@ -18,12 +21,16 @@ Both output two logits, index 0 = FAKE, index 1 = REAL (the public convention).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import torch
 from torch import nn
 
+from fakewatch.errors import WeightsInvalid
 from inference.torchvision_compat import ensure_torchvision
+
+if TYPE_CHECKING:
+    from inference.lite import LiteLSTM
 
 FAKE_INDEX = 0
 FEATURES = 2048  # a ResNeXt trunk's output channels (bottleneck expansion 4 x 512)
@@ -34,12 +41,14 @@ class ModelConfig:
     """The architecture; stored in every weights manifest."""
 
     legacy: bool = False
+    backbone: str = "resnext"  # or "efficientnet_lite0" (inference.lite)
     layers: tuple[int, int, int, int] = (3, 4, 6, 3)  # ResNeXt-50
     groups: int = 32
     width_per_group: int = 4
     lstm_hidden: int = 2048
     lstm_layers: int = 1
     dropout: float = 0.4
+    drop_path: float = 0.0  # stochastic depth in the Lite0 encoder while training
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -142,9 +151,22 @@ class ResNeXtLSTM(nn.Module):
         return logits
 
 
-def build_model(config: ModelConfig) -> ResNeXtLSTM:
-    """A freshly initialised model (random weights) in eval mode."""
-    return ResNeXtLSTM(config).eval()
+# Every classifier has forward_features (crops -> pooled features) and forward_head.
+Classifier: TypeAlias = "ResNeXtLSTM | LiteLSTM"
+
+
+BACKBONES = ("resnext", "efficientnet_lite0")
+
+
+def build_model(config: ModelConfig, *, pretrained: bool = False) -> Classifier:
+    """A fresh model in eval mode: random weights, or (``pretrained``, Lite0 only) ImageNet's."""
+    if config.backbone == "resnext":
+        return ResNeXtLSTM(config).eval()
+    if config.backbone == "efficientnet_lite0":
+        from inference.lite import LiteLSTM
+
+        return LiteLSTM(config, pretrained=pretrained).eval()
+    raise WeightsInvalid(f"unknown backbone {config.backbone!r} (known: {', '.join(BACKBONES)})")
 
 
 def fake_probability(logits: torch.Tensor) -> torch.Tensor:

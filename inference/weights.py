@@ -29,9 +29,9 @@ from fakewatch.errors import WeightsInvalid, WeightsMissing
 from inference.model import (
     LEGACY_CONFIG,
     LEGACY_PREPROCESSING,
+    Classifier,
     ModelConfig,
     Preprocessing,
-    ResNeXtLSTM,
     build_model,
 )
 
@@ -102,7 +102,7 @@ class Manifest:
 class LoadedWeights:
     """A model in eval mode with the manifest that describes it."""
 
-    model: ResNeXtLSTM
+    model: Classifier
     manifest: Manifest
 
 
@@ -229,7 +229,7 @@ def random_weights(config: ModelConfig = SMALL_CONFIG, seed: int = 0) -> LoadedW
 
 
 def save_weights(
-    model: ResNeXtLSTM, manifest: Manifest, folder: Path, *, half: bool = True
+    model: Classifier, manifest: Manifest, folder: Path, *, half: bool = True
 ) -> Manifest:
     """Write ``<name>.pt`` (fp16 by default) and ``<name>.json`` into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)

@@ -30,6 +30,9 @@ class AugmentParams:
     blur_sigma: float | None
     noise_std: float | None
     jpeg_quality: int | None
+    # Shortcut guard: both classes are sometimes shrunk by this factor and scaled back, so
+    # the sharpness a source's resolution gives cannot tell real from fake.
+    rescale: float | None = None
 
 
 NO_AUGMENT = AugmentParams(False, 1.0, (0.0, 0.0), None, None, None, None, None, None)
@@ -60,6 +63,7 @@ def sample_augment(rng: np.random.Generator, *, gentle: bool = False) -> Augment
             if rng.random() < (0.25 if gentle else 0.5)
             else None
         ),
+        rescale=maybe(0.15 if gentle else 0.35, 1.3, 3.0),
     )
 
 
@@ -92,8 +96,12 @@ def model_crop(
 
 
 def degrade(image: np.ndarray, params: AugmentParams, rng: np.random.Generator) -> np.ndarray:
-    """Colour change, blur, noise and JPEG re-compression, as drawn in ``params``."""
+    """Down-and-up rescale, colour change, blur, noise and JPEG re-compression, as drawn."""
     x: np.ndarray = image.astype(np.float32)
+    if params.rescale is not None:
+        h, w = x.shape[:2]
+        small = (max(8, round(w / params.rescale)), max(8, round(h / params.rescale)))
+        x = cv2.resize(cv2.resize(x, small, interpolation=cv2.INTER_AREA), (w, h))
     if params.contrast is not None:
         mean = float(x.mean())
         x = (x - mean) * params.contrast + mean

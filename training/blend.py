@@ -12,6 +12,16 @@ from the eye distance and the eye-mouth distance), elastically deformed and
 blurred twice as in the paper's ``dynamic_blend``, then scaled by a random blend
 ratio.
 
+Two additions make the fakes look more like what people post:
+
+* **face parts**: the mask may cover only some of the left eye, right eye, nose and
+  mouth (ellipses placed from the landmarks), the regions a Photoshop composite
+  replaces; the labelled composites' file names say which parts were swapped
+  (``mid_26_1101``), and :func:`parts_mask` gives their approximate mask too;
+* **another identity**: the source may be a *different* person's face, aligned to the
+  target by a similarity transform of the 5 landmarks and colour-matched to it inside
+  the mask (per-channel mean and spread), which is what a face or part swap is.
+
 Every random choice lives in :class:`BlendParams`, drawn once per sequence, so
 all frames of one video face get the same manipulation (the LSTM sees a
 temporally coherent fake); only the landmarks change from frame to frame.
@@ -19,6 +29,7 @@ temporally coherent fake); only the landmarks change from frame to frame.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,6 +37,7 @@ import cv2
 import numpy as np
 
 Point = tuple[float, float]
+Parts = tuple[bool, bool, bool, bool]  # left eye, right eye, nose, mouth
 
 _BLEND_RATIOS = (0.25, 0.5, 0.75, 1.0, 1.0, 1.0)  # the paper's list: mostly opaque
 _STRONG_RATIOS = (0.75, 1.0, 1.0)
@@ -44,7 +56,7 @@ class BlendParams:
     degrade_amount: float  # downscale factor (>1) or sharpening strength
     scale: float  # of the source copy, around the face centre
     shift: tuple[float, float]  # of the source copy
-    mask_kind: str  # "ellipse" or "hull"
+    mask_kind: str  # "ellipse", "hull" or "parts"
     mask_size: tuple[float, float]  # across and along the face, relative to the landmarks
     mask_centre: float  # 0 = at the eyes, 1 = at the mouth
     elastic_seed: int
@@ -52,6 +64,8 @@ class BlendParams:
     erode: float  # first blur's kernel (then everything below 1 is cut: an erosion)
     feather: float  # second blur's kernel
     ratio: float  # blend ratio: the mask's peak
+    parts: Parts = (True, True, True, True)  # with mask_kind "parts": which parts
+    donor: bool = False  # the source is another identity's face (given to self_blend)
 
 
 def sample_params(rng: np.random.Generator, *, strong: bool = False) -> BlendParams:
@@ -80,7 +94,7 @@ def sample_params(rng: np.random.Generator, *, strong: bool = False) -> BlendPar
             float(rng.uniform(-0.03, 0.03) * k),
             float(rng.uniform(-0.015, 0.015) * k),
         ),
-        mask_kind="ellipse" if rng.random() < 0.5 else "hull",
+        mask_kind=str(rng.choice(["ellipse", "hull", "parts"], p=[0.3, 0.3, 0.4])),
         mask_size=(float(rng.uniform(0.8, 1.25)), float(rng.uniform(0.85, 1.3))),
         mask_centre=float(rng.uniform(0.35, 0.65)),
         elastic_seed=int(rng.integers(0, 2**31 - 1)),
@@ -88,7 +102,29 @@ def sample_params(rng: np.random.Generator, *, strong: bool = False) -> BlendPar
         erode=float(rng.uniform(0.02, 0.1)),
         feather=float(rng.uniform(0.02, 0.12)),
         ratio=float(ratios[int(rng.integers(0, len(ratios)))]),
+        parts=_some_parts(rng),
+        donor=bool(rng.random() < 0.4),
     )
+
+
+def _some_parts(rng: np.random.Generator) -> Parts:
+    """A non-empty random subset of the four parts."""
+    while True:
+        bits = tuple(bool(b) for b in rng.random(4) < 0.5)
+        if any(bits):
+            return bits[0], bits[1], bits[2], bits[3]
+
+
+_PARTS_CODE = re.compile(r"(?:easy|mid|hard)_\d+_([01]{4})")
+
+
+def parts_from_name(name: str) -> Parts | None:
+    """The swapped parts a ciplab composite's file name records (``mid_26_1101``), if any."""
+    match = _PARTS_CODE.search(name)
+    if not match:
+        return None
+    b = [c == "1" for c in match[1]]
+    return b[0], b[1], b[2], b[3]
 
 
 @dataclass(frozen=True)
@@ -164,6 +200,8 @@ def face_mask(shape: tuple[int, int], landmarks: Sequence[Point], p: BlendParams
         mouth = np.array([w * 0.5, h * 0.62], np.float32)
         right, dist, height = np.array([1.0, 0.0], np.float32), w * 0.25, h * 0.2
         down = mouth - eyes
+    if p.mask_kind == "parts":
+        return parts_mask(shape, landmarks, p.parts)
     up = -down / height
     mask = np.zeros((h, w), np.uint8)
     centre = eyes + down * p.mask_centre
@@ -182,6 +220,40 @@ def face_mask(shape: tuple[int, int], landmarks: Sequence[Point], p: BlendParams
         along = np.outer((hull_pts - mid) @ up, up) * p.mask_size[1]
         hull = cv2.convexHull(np.rint(mid + across + along).astype(np.int32))
         cv2.fillConvexPoly(mask, hull, 1)
+    return mask.astype(np.float32)
+
+
+def parts_mask(shape: tuple[int, int], landmarks: Sequence[Point], parts: Parts) -> np.ndarray:
+    """The hard region (0/1 float32) of the chosen parts: ellipses placed from the landmarks.
+
+    Eyes include the brow, the nose runs from between the eyes to below its tip, the
+    mouth spans the corners with some lip above and below.
+    """
+    h, w = shape
+    mask = np.zeros((h, w), np.uint8)
+    pts = np.asarray(landmarks, np.float32)
+    eyes, mouth, right, dist = face_frame(landmarks)
+    if dist < 2:
+        return mask.astype(np.float32)
+    down = np.array([-right[1], right[0]], np.float32)  # perpendicular to the eye line
+    angle = float(np.degrees(np.arctan2(right[1], right[0])))
+    nose = pts[2]
+    regions: list[tuple[np.ndarray, tuple[float, float]]] = []
+    if parts[0]:
+        regions.append((pts[0] - down * 0.12 * dist, (0.42 * dist, 0.3 * dist)))
+    if parts[1]:
+        regions.append((pts[1] - down * 0.12 * dist, (0.42 * dist, 0.3 * dist)))
+    if parts[2]:
+        length = float(np.hypot(*(nose - eyes)))
+        regions.append(
+            ((eyes + nose) / 2 + down * 0.1 * dist, (0.28 * dist, 0.5 * length + 0.2 * dist))
+        )
+    if parts[3]:
+        width = float(np.hypot(*(pts[4] - pts[3])))
+        regions.append((mouth, (0.5 * width + 0.15 * dist, 0.28 * dist)))
+    for centre, (a, b) in regions:
+        axes = (max(1, round(a)), max(1, round(b)))
+        cv2.ellipse(mask, (round(centre[0]), round(centre[1])), axes, angle, 0, 360, 1, -1)
     return mask.astype(np.float32)
 
 
@@ -206,7 +278,8 @@ def _odd(size: float) -> int:
 def soften(mask: np.ndarray, p: BlendParams) -> np.ndarray:
     """The paper's blend mask: blur, cut below 1 (erode), blur again, normalise, times ratio."""
     h, w = mask.shape
-    side = float(max(h, w))
+    # Face parts are small: erode and feather them in proportion, or they vanish.
+    side = float(max(h, w)) * (0.3 if p.mask_kind == "parts" else 1.0)
     k1 = _odd(p.erode * side)
     soft: np.ndarray = cv2.GaussianBlur(mask, (k1, k1), 0)
     peak = float(soft.max())
@@ -226,25 +299,66 @@ def soften(mask: np.ndarray, p: BlendParams) -> np.ndarray:
 # --- blending ----------------------------------------------------------------------------
 
 
-def self_blend(image: np.ndarray, landmarks: Sequence[Point], params: BlendParams) -> Blended:
-    """Blend a face with an altered copy of itself.
+Donor = tuple[np.ndarray, Sequence[Point]]  # another face's crop and its landmarks
+
+
+def align_donor(donor: Donor, landmarks: Sequence[Point], shape: tuple[int, int]) -> np.ndarray:
+    """The donor face warped onto the target's landmarks (similarity transform)."""
+    image, marks = donor
+    src = np.asarray(marks, np.float32)
+    dst = np.asarray(landmarks, np.float32)
+    m, _ = cv2.estimateAffinePartial2D(src, dst, method=cv2.LMEDS)
+    if m is None:  # degenerate landmarks: scale the whole crop instead
+        m = np.array(
+            [[shape[1] / image.shape[1], 0, 0], [0, shape[0] / image.shape[0], 0]], np.float32
+        )
+    return cv2.warpAffine(
+        image, m, (shape[1], shape[0]), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
+    )
+
+
+def match_colour(source: np.ndarray, target: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``source`` with the per-channel mean and spread of ``target`` inside ``mask``."""
+    inside = mask > 0.5
+    if int(inside.sum()) < 16:
+        return source
+    s = source.astype(np.float32)
+    t = target.astype(np.float32)
+    s_in, t_in = s[inside], t[inside]
+    scale = (t_in.std(axis=0) + 1.0) / (s_in.std(axis=0) + 1.0)
+    out = (s - s_in.mean(axis=0)) * np.clip(scale, 0.5, 2.0) + t_in.mean(axis=0)
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
+def self_blend(
+    image: np.ndarray,
+    landmarks: Sequence[Point],
+    params: BlendParams,
+    donor: Donor | None = None,
+) -> Blended:
+    """Blend a face with an altered copy of itself, or with ``donor`` when given.
 
     Args:
         image: RGB uint8 crop (H, W, 3).
         landmarks: the 5 MTCNN landmarks in crop pixels.
         params: from :func:`sample_params`; the same for every frame of a sequence.
+        donor: another identity's crop and landmarks (when ``params.donor``): it is aligned
+            to this face and colour-matched to it inside the mask.
 
     Returns:
         The target (the real counterpart), the blended fake and the mask.
     """
     target = image
-    source = image.copy()
+    mask = soften(elastic(face_mask(image.shape[:2], landmarks, params), params), params)
+    if donor is not None:
+        source = match_colour(align_donor(donor, landmarks, image.shape[:2]), image, mask)
+    else:
+        source = image.copy()
     if params.jitter_target:
         target = colour_jitter(image, params)
-    else:
+    elif donor is None or params.degrade == "downscale":
         source = colour_jitter(source, params)
     source = move_source(source, landmarks, params)
-    mask = soften(elastic(face_mask(image.shape[:2], landmarks, params), params), params)
     m = mask[:, :, None]
     fake = m * source.astype(np.float32) + (1.0 - m) * target.astype(np.float32)
     fake_u8 = np.clip(np.rint(fake), 0, 255).astype(np.uint8)
@@ -253,7 +367,18 @@ def self_blend(image: np.ndarray, landmarks: Sequence[Point], params: BlendParam
 
 
 def blend_sequence(
-    frames: Sequence[np.ndarray], landmarks: Sequence[Sequence[Point]], params: BlendParams
+    frames: Sequence[np.ndarray],
+    landmarks: Sequence[Sequence[Point]],
+    params: BlendParams,
+    donor: Donor | None = None,
 ) -> list[Blended]:
-    """Self-blend every frame of one face sequence with the same parameters."""
-    return [self_blend(f, lm, params) for f, lm in zip(frames, landmarks, strict=True)]
+    """Blend every frame of one face sequence with the same parameters (and donor)."""
+    return [self_blend(f, lm, params, donor) for f, lm in zip(frames, landmarks, strict=True)]
+
+
+def composite_mask(shape: tuple[int, int], landmarks: Sequence[Point], parts: Parts) -> np.ndarray:
+    """The approximate soft mask of a labelled composite whose swapped ``parts`` are known."""
+    hard = parts_mask(shape, landmarks, parts)
+    k = _odd(0.06 * max(shape))
+    soft: np.ndarray = cv2.GaussianBlur(hard, (k, k), 0)
+    return np.clip(soft / max(float(soft.max()), 1e-6), 0.0, 1.0).astype(np.float32)

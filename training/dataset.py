@@ -27,8 +27,8 @@ import torch
 from inference.model import FAKE_INDEX, Preprocessing
 from inference.pipeline import crops_tensor
 from training.augment import NO_AUGMENT, AugmentParams, degrade, model_crop, sample_augment
-from training.blend import blend_sequence, sample_params
-from training.faceset import FaceSequence, FaceSet
+from training.blend import Donor, blend_sequence, composite_mask, parts_from_name, sample_params
+from training.faceset import FaceFrame, FaceSequence, FaceSet
 
 REAL_INDEX = 1 - FAKE_INDEX
 UNKNOWN_MASK = -1.0
@@ -101,6 +101,8 @@ class FaceSamples(torch.utils.data.Dataset[Batch]):
         self.epoch = 0
         self.strong = False  # curriculum: stronger blends, gentler damage
         self.fraction = margin_fraction(faces.geometry.margin, prep.margin)
+        # Real faces that can lend a part to another identity's blend.
+        self.donors = [i for i, e in enumerate(self.entries) if e.pair]
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -127,7 +129,8 @@ class FaceSamples(torch.utils.data.Dataset[Batch]):
         samples: list[tuple[list[np.ndarray], int, torch.Tensor]] = []
         if entry.pair:
             params = sample_params(rng, strong=self.strong)
-            blended = blend_sequence(crops, [f.landmarks for f in frames], params)
+            donor = self._donor(index, rng) if params.donor else None
+            blended = blend_sequence(crops, [f.landmarks for f in frames], params, donor)
             masks = torch.from_numpy(
                 np.stack(
                     [
@@ -139,12 +142,11 @@ class FaceSamples(torch.utils.data.Dataset[Batch]):
             samples.append(([b.real for b in blended], REAL_INDEX, torch.zeros_like(masks)))
             samples.append(([b.fake for b in blended], FAKE_INDEX, masks))
         else:
-            fill = UNKNOWN_MASK if seq.is_fake else 0.0
             samples.append(
                 (
                     crops,
                     FAKE_INDEX if seq.is_fake else REAL_INDEX,
-                    torch.full((len(crops), size, size), fill),
+                    self._known_masks(seq, frames, augment),
                 )
             )
         xs = [self._tensor(images, augment, noise_seed) for images, _, _ in samples]
@@ -152,6 +154,41 @@ class FaceSamples(torch.utils.data.Dataset[Batch]):
             torch.stack(xs),
             torch.tensor([label for _, label, _ in samples], dtype=torch.long),
             torch.stack([m for _, _, m in samples]),
+        )
+
+    def _donor(self, index: int, rng: np.random.Generator) -> Donor | None:
+        """A random frame of another real sequence (another identity where the pool allows)."""
+        me = self.entries[index].sequence
+        for _ in range(4):
+            other = self.entries[self.donors[int(rng.integers(0, len(self.donors)))]].sequence
+            if other.identity != me.identity or len(self.donors) < 2:
+                frame = other.frames[int(rng.integers(0, other.length))]
+                return self.faces.crop(frame), frame.landmarks
+        return None
+
+    def _known_masks(
+        self, seq: FaceSequence, frames: Sequence[FaceFrame], augment: AugmentParams
+    ) -> torch.Tensor:
+        """Zero for a real face; a composite's parts mask when its name says which; else unknown."""
+        size = self.prep.input_size
+        if not seq.is_fake:
+            return torch.zeros((len(frames), size, size))
+        parts = parts_from_name(seq.file)
+        if parts is None:
+            return torch.full((len(frames), size, size), UNKNOWN_MASK)
+        shape = (self.faces.geometry.size, self.faces.geometry.size)
+        return torch.from_numpy(
+            np.stack(
+                [
+                    model_crop(
+                        composite_mask(shape, f.landmarks, parts),
+                        fraction=self.fraction,
+                        size=size,
+                        params=augment,
+                    )
+                    for f in frames
+                ]
+            )
         )
 
     def _tensor(self, images: list[np.ndarray], augment: AugmentParams, seed: int) -> torch.Tensor:

@@ -16,9 +16,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from fakewatch.errors import MediaError
 from inference.pipeline import Pipeline
 from training.layout import MediaFile, walk
 from training.metrics import Roc, auc, eer, rates_at, roc
+from training.normalise import normalised
 
 Progress = Callable[[int, int, str], None]
 
@@ -90,6 +92,7 @@ class EvalReport:
     real_threshold: float
     items: list[ItemResult]
     seconds: float
+    normalise: int | None = None  # videos re-encoded to this size first (--normalise)
 
     def groups(self, key: Callable[[ItemResult], str]) -> dict[str, list[ItemResult]]:
         """Items grouped by ``key``, in sorted order."""
@@ -106,6 +109,7 @@ class EvalReport:
             "model": self.model,
             "trained": self.trained,
             "thresholds": {"fake": self.fake_threshold, "real": self.real_threshold},
+            "normalise": self.normalise,
             **summarise(self.items, t),
             "by_kind": {k: summarise(v, t) for k, v in self.groups(lambda i: i.kind).items()},
             "by_source": {k: summarise(v, t) for k, v in self.groups(lambda i: i.source).items()},
@@ -160,14 +164,28 @@ def evaluate(
     *,
     limit: int | None = None,
     progress: Progress | None = None,
+    normalise: int | None = None,
 ) -> EvalReport:
-    """Run every labelled file under ``root`` through ``pipeline``."""
+    """Run every labelled file under ``root`` through ``pipeline``.
+
+    With ``normalise``, every video is first re-encoded to that size, one frame rate and
+    one bitrate, without audio (:mod:`training.normalise`).
+    """
     files, _ = labelled_files(root, limit)
     start = time.monotonic()
     items = []
     for n, f in enumerate(files, 1):
         t0 = time.monotonic()
-        v = pipeline.analyze(f.path)
+        try:
+            with normalised(f.path, normalise, is_video=f.is_video) as path:
+                v = pipeline.analyze(path)
+        except MediaError as e:  # the re-encode failed: unjudged, like an undecodable file
+            items.append(
+                ItemResult(
+                    f.relative, f.source, "video", f.is_fake, "unsupported", None, e.code, 0.0
+                )
+            )
+            continue
         kind = v.media_kind or ("video" if f.is_video else "image")
         items.append(
             ItemResult(
@@ -192,6 +210,7 @@ def evaluate(
         real_threshold=th.real,
         items=items,
         seconds=time.monotonic() - start,
+        normalise=normalise,
     )
 
 
@@ -206,7 +225,12 @@ def format_report(report: EvalReport) -> str:
         f"weights {report.model}{'' if report.trained else ' (UNTRAINED)'}; "
         f"fake threshold {report.fake_threshold:.4f}, real threshold {report.real_threshold:.4f}",
         f"{d['n_real']} real + {d['n_fake']} fake files; {d['n_unjudged']} unjudged "
-        f"{d['unjudged'] or ''}; {report.seconds:.0f}s",
+        f"{d['unjudged'] or ''}; {d['n_inconclusive']} inconclusive; {report.seconds:.0f}s"
+        + (
+            f"; videos normalised to {report.normalise} px, 25 fps, one bitrate, no audio"
+            if report.normalise
+            else ""
+        ),
         "",
         f"{'group':44} {'real':>5} {'fake':>5} {'unj':>4} {'AUC':>6} {'EER':>6} "
         f"{'acc':>6} {'prec':>6} {'recall':>6} {'p_real':>6} {'p_fake':>6}",

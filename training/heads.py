@@ -61,3 +61,17 @@ class MaskHeads(nn.Module):
             small = nn.functional.adaptive_avg_pool2d(target, logits.shape[-2:])
             total = total + nn.functional.binary_cross_entropy_with_logits(logits, small)
         return total / len(self.stages)
+
+
+def mask_map_loss(logits: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
+    """BCE of a model's own blend-map logits ``(N, 1, h, w)`` against ``masks`` ``(N, S, S)``.
+
+    Masks are average-pooled to the map's size; unknown masks (:data:`UNKNOWN_MASK`) are
+    skipped. Zero when no mask in the batch is known.
+    """
+    known = masks.flatten(1)[:, 0] != UNKNOWN_MASK
+    if not bool(known.any()):
+        return masks.new_zeros(())
+    target = masks[known].clamp(min=0.0).unsqueeze(1)
+    small = nn.functional.adaptive_avg_pool2d(target, logits.shape[-2:])
+    return nn.functional.binary_cross_entropy_with_logits(logits[known].float(), small)

@@ -23,14 +23,18 @@ class FitConfig:
 
     epochs: int = 6
     seed: int = 0
+    backbone: str = "efficientnet_lite0"  # ImageNet-pretrained (inference.lite); or "resnext"
+    init: str | None = None  # weights to start from (e.g. "default"); None: ImageNet's Lite0
+    drop_path: float = 0.1
+    freeze_stages: int = 2  # Lite0: stem and this many stages stay at ImageNet's weights
     layers: tuple[int, int, int, int] = (1, 1, 1, 1)
     groups: int = 32
     width_per_group: int = 4
     lstm_hidden: int = 256
     dropout: float = 0.4
-    batch: int = 32  # crops per batch
-    lr: float = 1e-3
-    weight_decay: float = 0.05
+    batch: int = 24  # crops per batch
+    lr: float = 3e-4
+    weight_decay: float = 0.02
     warmup_steps: int = 100
     seq_len: int = 4  # frames per training video sequence
     frame_loss: float = 0.5  # weight of the per-frame head's loss
@@ -40,17 +44,19 @@ class FitConfig:
     video_repeat: int = 4
     max_val: int | None = 600  # val real sequences kept (each also gives a self-blend)
     model_margin: float = 0.3  # the pipeline's margin for these weights
-    input_size: int = 112
+    input_size: int = 224  # Lite0's native size
     threads: int | None = None
     workers: int = 0  # DataLoader processes; blends and augmentation run there
     max_minutes: float | None = None
-    name: str = "fakewatch-sbi"
+    name: str = "fakewatch-lite0"
 
 
 def model_config(config: FitConfig) -> ModelConfig:
     """The architecture trained."""
     return ModelConfig(
         legacy=False,
+        backbone=config.backbone,
+        drop_path=config.drop_path if config.backbone != "resnext" else 0.0,
         layers=config.layers,
         groups=config.groups,
         width_per_group=config.width_per_group,

@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from inference.model import FAKE_INDEX, ResNeXtLSTM, fake_probability
+from inference.model import FAKE_INDEX, Classifier, fake_probability
 from training.dataset import FaceSamples, LengthBatches, collate
 from training.metrics import auc
 
@@ -73,7 +73,7 @@ class ValScores:
 
 
 def validate(
-    model: ResNeXtLSTM, data: FaceSamples, device: torch.device, *, batch: int = 64
+    model: Classifier, data: FaceSamples, device: torch.device, *, batch: int = 64
 ) -> ValScores:
     """Score every val entry with the model in eval mode (sequence logits, as the pipeline)."""
     model.eval()

@@ -32,6 +32,14 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--limit", type=int, default=None, help="files per label and source")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument(
+        "--normalise",
+        type=int,
+        default=None,
+        metavar="SIZE",
+        help="first re-encode every video to SIZE px (shorter side), 25 fps, one bitrate, "
+        "no audio: a detector that reads the container instead of the face fails here",
+    )
     p.set_defaults(handler=run)
 
 
@@ -52,7 +60,15 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
         torch.set_num_threads(args.threads)
     pipeline = build_pipeline(args, settings)
-    report = evaluate(args.root, pipeline, limit=args.limit, progress=stderr_progress(every=10))
+    if args.normalise is not None and not 64 <= args.normalise <= 2160:
+        raise ConfigurationError(f"--normalise wants a size of 64-2160 px, got {args.normalise}")
+    report = evaluate(
+        args.root,
+        pipeline,
+        limit=args.limit,
+        progress=stderr_progress(every=10),
+        normalise=args.normalise,
+    )
     if args.roc:
         from training.plots import roc_curves
 

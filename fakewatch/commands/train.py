@@ -53,14 +53,35 @@ def register(sub: Any) -> None:
     )
     fit.add_argument("data", type=Path, metavar="DATA")
     fit.add_argument("--out", type=Path, required=True, metavar="DIR")
-    fit.add_argument("--name", default="fakewatch-sbi", help="weights name (default: %(default)s)")
+    fit.add_argument(
+        "--name", default="fakewatch-lite0", help="weights name (default: %(default)s)"
+    )
     fit.add_argument("--epochs", type=int, default=6)
     fit.add_argument("--seed", type=int, default=0)
     fit.add_argument("--resume", action="store_true", help="continue from DIR/last.ckpt")
+    fit.add_argument(
+        "--backbone",
+        choices=("efficientnet_lite0", "resnext"),
+        default="efficientnet_lite0",
+        help="frame encoder: ImageNet-pretrained Lite0 (default) or a ResNeXt from scratch",
+    )
+    fit.add_argument(
+        "--init",
+        default=None,
+        metavar="WEIGHTS",
+        help="start from these weights (e.g. default: the shipped ones) instead of ImageNet's",
+    )
+    fit.add_argument("--input-size", type=int, default=224, help="crop size the model sees")
+    fit.add_argument(
+        "--freeze-stages",
+        type=int,
+        default=2,
+        help="Lite0: keep the stem and the first N stages at ImageNet's weights (default 2)",
+    )
     fit.add_argument("--layers", default="1,1,1,1", help="ResNeXt blocks per stage")
     fit.add_argument("--lstm-hidden", type=int, default=256)
-    fit.add_argument("--batch", type=int, default=32, help="crops per batch")
-    fit.add_argument("--lr", type=float, default=1e-3)
+    fit.add_argument("--batch", type=int, default=24, help="crops per batch")
+    fit.add_argument("--lr", type=float, default=3e-4)
     fit.add_argument("--seq-len", type=int, default=4, help="frames per video sequence")
     fit.add_argument(
         "--strong-epochs",
@@ -138,6 +159,10 @@ def run_fit(args: argparse.Namespace, settings: Settings) -> int:
     config = FitConfig(
         epochs=args.epochs,
         seed=args.seed,
+        backbone=args.backbone,
+        init=args.init,
+        input_size=args.input_size,
+        freeze_stages=args.freeze_stages,
         layers=_layers(args.layers),
         lstm_hidden=args.lstm_hidden,
         batch=args.batch,

@@ -62,7 +62,8 @@ def test_fit_writes_weights_log_plot_and_resumes(trained: Path) -> None:
     m = weights.manifest
     assert m.trained and m.name == "tiny"
     assert m.architecture.lstm_hidden == 32 and not m.architecture.legacy
-    assert m.preprocessing.channel_order == "rgb" and m.preprocessing.input_size == 112
+    assert m.architecture.backbone == "efficientnet_lite0"
+    assert m.preprocessing.channel_order == "rgb" and m.preprocessing.input_size == 224
     assert m.preprocessing.margin == 0.3 and m.preprocessing.square
     assert 0.0 <= m.thresholds.real <= m.thresholds.fake <= 1.0
     assert m.provenance["epochs_run"] == 2

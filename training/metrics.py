@@ -142,6 +142,7 @@ def calibrate(
     *,
     max_fpr: float = 0.05,
     max_fnr: float = 0.10,
+    max_inconclusive: float | None = 0.2,
 ) -> Calibration:
     """Pick the ``fake`` and ``real`` thresholds from validation scores.
 
@@ -149,6 +150,9 @@ def calibrate(
     fake; ``real`` the highest that calls at most ``max_fnr`` of the fakes real. Between
     them lies ``inconclusive``. When the model separates the split better than both
     targets need, the two would cross: both become the equal-error threshold.
+    When more than ``max_inconclusive`` of the split would fall between them, the band
+    is narrowed around the equal-error threshold until it holds that share: an
+    answer of "inconclusive" to most posts is noise in a chat.
     """
     s, y = _arrays(scores, labels)
     if y.all() or not y.any():
@@ -166,6 +170,26 @@ def calibrate(
         mid = found[1] if found else (fake_t + real_t) / 2
         fake_t = real_t = mid
         rule += " (both met with room to spare: both at the val equal-error threshold)"
+    if max_inconclusive is not None and _band_share(s, real_t, fake_t) > max_inconclusive:
+        found = eer(s.tolist(), y.tolist())
+        centre = found[1] if found else float(np.median(s))
+        centre = min(max(centre, real_t), fake_t)
+        lo, hi = 0.0, 1.0  # half-widths: lo fits, hi does not
+        for _ in range(40):
+            mid = (lo + hi) / 2
+            if _band_share(s, max(real_t, centre - mid), min(fake_t, centre + mid)) <= (
+                max_inconclusive
+            ):
+                lo = mid
+            else:
+                hi = mid
+        fake_t, real_t = min(fake_t, centre + lo), max(real_t, centre - lo)
+        rule += f"; band narrowed around the val EER threshold to <= {max_inconclusive:g} of val"
     fake_t = min(max(fake_t, 0.0), 1.0)
     real_t = min(max(real_t, 0.0), fake_t)
     return Calibration(fake=fake_t, real=real_t, rule=rule)
+
+
+def _band_share(s: np.ndarray, real_t: float, fake_t: float) -> float:
+    """Share of scores strictly between the thresholds (the inconclusive ones)."""
+    return float(((s > real_t) & (s < fake_t)).mean())

@@ -27,7 +27,7 @@ MAX_SECONDS = 20.0
 
 
 def _even(value: float) -> int:
-    return max(2, int(round(value / 2)) * 2)
+    return max(2, round(value / 2) * 2)
 
 
 def normalised_size(width: int, height: int, size: int) -> tuple[int, int]:

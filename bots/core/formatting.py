@@ -66,6 +66,20 @@ def effective_label(outcome: CheckOutcome, policy: ChatPolicy | None = None) -> 
     return label
 
 
+def sureness(label: str, p: float) -> str:
+    """How sure the model is of a fake or real verdict, in plain words.
+
+    The shipped weights' scores are calibrated on their validation split (see
+    weights/MODEL_CARD.md), so the farther ``p`` is from the undecided middle, the surer.
+    """
+    distance = p if label == "fake" else 1.0 - p
+    if distance >= 0.9:
+        return "The model is very sure."
+    if distance >= 0.75:
+        return "The model is fairly sure."
+    return "The model is only somewhat sure: a person should confirm."
+
+
 def reason_text(code: str | None, reason: str | None) -> str:
     """Why a file could not be judged, in plain words."""
     if code in _REASONS:
@@ -100,10 +114,16 @@ def verdict_text(
         head = f"❗ The check failed: {reason_text(outcome.reason_code, outcome.reason)}."
         tail = f"You can try again with /check. (check {outcome.check_id})"
     elif label == "fake" and p is not None:
-        head = f"⚠️ Likely a deepfake: {percent(p)} probability of face manipulation."
+        head = (
+            f"⚠️ Likely a deepfake: {percent(p)} probability of face manipulation. "
+            + sureness("fake", p)
+        )
         tail = _details(outcome)
     elif label == "real" and p is not None:
-        head = f"✅ No sign of face manipulation ({percent(p)} fake probability)."
+        head = (
+            f"✅ No sign of face manipulation ({percent(p)} fake probability). "
+            + sureness("real", p)
+        )
         tail = _details(outcome)
     elif label == "inconclusive" and p is not None:
         head = (

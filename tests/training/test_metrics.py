@@ -50,10 +50,27 @@ def test_calibrate_meets_its_targets_on_overlapping_scores() -> None:
     reals, fakes = rng.normal(0.3, 0.15, 500), rng.normal(0.6, 0.15, 500)
     scores = np.clip(np.r_[reals, fakes], 0, 1)
     labels = np.r_[np.zeros(500, bool), np.ones(500, bool)]
-    cal = calibrate(scores.tolist(), labels.tolist(), max_fpr=0.05, max_fnr=0.10)
+    cal = calibrate(
+        scores.tolist(), labels.tolist(), max_fpr=0.05, max_fnr=0.10, max_inconclusive=None
+    )
     assert 0.0 <= cal.real <= cal.fake <= 1.0
     assert np.mean(scores[~labels] >= cal.fake) <= 0.05
     assert np.mean(scores[labels] <= cal.real) <= 0.10
+
+
+def test_calibrate_keeps_inconclusive_a_minority() -> None:
+    rng = np.random.default_rng(1)
+    reals, fakes = rng.normal(0.3, 0.15, 500), rng.normal(0.6, 0.15, 500)
+    scores = np.clip(np.r_[reals, fakes], 0, 1)
+    labels = np.r_[np.zeros(500, bool), np.ones(500, bool)]
+    wide = calibrate(scores.tolist(), labels.tolist(), max_inconclusive=None)
+    share = np.mean((scores > wide.real) & (scores < wide.fake))
+    assert share > 0.2  # the error targets alone leave a wide band on these scores
+    cal = calibrate(scores.tolist(), labels.tolist(), max_inconclusive=0.1)
+    band = np.mean((scores > cal.real) & (scores < cal.fake))
+    assert 0.07 <= band <= 0.1
+    assert wide.real <= cal.real <= cal.fake <= wide.fake
+    assert "narrowed" in cal.rule
 
 
 def test_calibrate_collapses_to_one_threshold_when_separable() -> None:

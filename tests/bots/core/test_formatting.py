@@ -22,6 +22,22 @@ def test_fake_verdict_has_probability_faces_frames_and_check_id() -> None:
 
 
 @pytest.mark.parametrize(
+    ("label", "p", "words"),
+    [
+        ("fake", 0.97, "very sure"),
+        ("fake", 0.8, "fairly sure"),
+        ("fake", 0.6, "only somewhat sure"),
+        ("real", 0.03, "very sure"),
+        ("real", 0.2, "fairly sure"),
+        ("real", 0.4, "only somewhat sure"),
+    ],
+)
+def test_a_verdict_says_how_sure_the_model_is(label: str, p: float, words: str) -> None:
+    text = formatting.verdict_text(Outcome(check_id="3", label=label, fake_probability=p))
+    assert words in text.splitlines()[0]
+
+
+@pytest.mark.parametrize(
     ("outcome", "words"),
     [
         (

@@ -114,15 +114,13 @@ def verdict_text(
         head = f"❗ The check failed: {reason_text(outcome.reason_code, outcome.reason)}."
         tail = f"You can try again with /check. (check {outcome.check_id})"
     elif label == "fake" and p is not None:
-        head = (
-            f"⚠️ Likely a deepfake: {percent(p)} probability of face manipulation. "
-            + sureness("fake", p)
+        head = f"⚠️ Likely a deepfake: {percent(p)} probability of face manipulation. " + sureness(
+            "fake", p
         )
         tail = _details(outcome)
     elif label == "real" and p is not None:
-        head = (
-            f"✅ No sign of face manipulation ({percent(p)} fake probability). "
-            + sureness("real", p)
+        head = f"✅ No sign of face manipulation ({percent(p)} fake probability). " + sureness(
+            "real", p
         )
         tail = _details(outcome)
     elif label == "inconclusive" and p is not None:

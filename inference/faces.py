@@ -118,7 +118,8 @@ class FaceDetector:
         sides = max_sides or [self.config.detect_max_side] * len(frames)
         by_shape: dict[tuple[tuple[int, ...], int], list[int]] = {}
         for i, (frame, side) in enumerate(zip(frames, sides, strict=True)):
-            by_shape.setdefault((frame.shape, side), []).append(i)
+            if self.can_hold_face(frame.shape, side):  # else MTCNN has no pyramid level
+                by_shape.setdefault((frame.shape, side), []).append(i)
         jobs: list[tuple[list[int], float]] = []
         for (shape, side), indices in by_shape.items():
             scale = min(1.0, side / max(shape[0], shape[1]))
@@ -139,6 +140,18 @@ class FaceDetector:
             for i, faces in zip(chunk, found, strict=True):
                 results[i] = [FaceBox(i, f.box, f.score, f.landmarks) for f in faces]
         return results
+
+    def can_hold_face(self, shape: tuple[int, ...], side: int | None = None) -> bool:
+        """Whether a frame of ``shape``, searched at ``side``, can show the smallest face.
+
+        MTCNN's smallest window is ``min_face_px`` in the searched copy: a frame whose
+        downscaled shorter side is below it has no pyramid level at all.
+        """
+        h, w = shape[0], shape[1]
+        if h < 1 or w < 1:
+            return False
+        scale = min(1.0, (side or self.config.detect_max_side) / max(h, w))
+        return min(round(h * scale), round(w * scale)) >= self.config.min_face_px
 
     def max_side(self, kind: str) -> int:
         """The detection size for the frames of an item of this kind."""

@@ -370,6 +370,18 @@ class Pipeline:
             frame_scores=frame_scores(scores, len(media.frames)),
             frame_times=tuple(media.times_s),
             media_kind=media.kind,
-            reason=None if scores else "no face was found in the sampled frames",
+            reason=None if scores else self._no_face_reason(media),
             reason_code=None if scores else "no_face",
         )
+
+    def _no_face_reason(self, media: DecodedMedia) -> str:
+        side = self.detector.max_side(media.kind)
+        if media.frames and not any(
+            self.detector.can_hold_face(f.shape, side) for f in media.frames
+        ):
+            h, w = media.frames[0].shape[:2]
+            return (
+                f"the {'picture' if media.kind == 'image' else 'video'} ({w}x{h} px) is too "
+                "small or too narrow to contain a face"
+            )
+        return "no face was found in the sampled frames"

@@ -773,9 +773,18 @@ def _not_media_and_polyglots() -> Iterator[Hostile]:
     yield Hostile("mp4-named-gif", video(), _codes(OK), "wrong extension: bytes decide")
 
 
+def _degenerate_shapes() -> Iterator[Hostile]:
+    """Valid files of shapes no face fits in (the pipeline answers them ``no_face``)."""
+    from tests.inference.degenerate import degenerate_files
+
+    for name, data in degenerate_files().items():
+        yield Hostile(f"degenerate-{name}", data, frozenset({OK, LONG, PIXELS}), "tiny shape")
+
+
 def corpus() -> list[Hostile]:
     """Every hostile file with its allowed outcomes."""
     return [
+        *_degenerate_shapes(),
         *_truncations(),
         *_bit_flips(),
         *_bombs_and_dimensions(),

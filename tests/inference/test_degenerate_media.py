@@ -10,7 +10,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from inference import samples
-
 from inference.pipeline import Pipeline
 from tests.inference.degenerate import degenerate_files
 

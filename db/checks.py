@@ -22,7 +22,7 @@ from db.errors import CheckNotFound, InvalidValue
 from db.models import FINISHED, PLATFORMS, REQUEST_KINDS, Check
 
 # Keys of ``Verdict.to_dict()`` kept in ``Check.details`` (the per-face and per-frame data).
-DETAIL_KEYS = ("face_scores", "frame_scores", "frame_times")
+DETAIL_KEYS = ("face_scores", "frame_scores", "frame_times", "explanation")
 OPEN = ("queued", "running")
 
 

@@ -36,10 +36,11 @@ from inference.classifier import (
     resolve_precision,
     score_tracks,
 )
+from inference.explain import deciding_crop, manipulation_map
 from inference.faces import DetectorConfig, FaceBox, FaceDetector
 from inference.media import DecodedMedia, MediaLimits, MediaSource, decode
 from inference.tracks import FaceTrack, TrackerConfig, track
-from inference.verdict import FaceScore, Verdict, decide
+from inference.verdict import Explanation, FaceScore, Verdict, decide
 from inference.weights import LoadedWeights, load_weights
 
 log = logging.getLogger(__name__)
@@ -358,6 +359,7 @@ class Pipeline:
         th = self.manifest.thresholds
         start = time.perf_counter()
         label, p = decide(scores, fake_threshold=th.fake, real_threshold=th.real)
+        explanation = self._explain(media, tracks, scores)
         timings["decide"] = time.perf_counter() - start
         return Verdict(
             label=label,
@@ -372,7 +374,21 @@ class Pipeline:
             media_kind=media.kind,
             reason=None if scores else self._no_face_reason(media),
             reason_code=None if scores else "no_face",
+            explanation=explanation,
         )
+
+    def _explain(
+        self, media: DecodedMedia, tracks: Sequence[FaceTrack], scores: Sequence[FaceScore]
+    ) -> Explanation | None:
+        """The deciding face's manipulation map; None without a face or a map head."""
+        target = deciding_crop(media, tracks, scores, self.manifest.preprocessing)
+        if target is None:
+            return None
+        try:
+            return manipulation_map(target, self.model, self.manifest.preprocessing, self.device)
+        except (RuntimeError, ValueError) as e:  # the verdict stands without its picture
+            log.warning("no manipulation map: %s", e)
+            return None
 
     def _no_face_reason(self, media: DecodedMedia) -> str:
         side = self.detector.max_side(media.kind)

@@ -23,6 +23,26 @@ class FaceScore:
 
 
 @dataclass(frozen=True)
+class Explanation:
+    """Where the model sees blending on the deciding face (see :mod:`inference.explain`)."""
+
+    track: int
+    frame: int  # the sampled frame the map is of (the face's most suspicious one)
+    box: tuple[float, float, float, float]  # the face in that frame, frame pixels
+    map: tuple[tuple[float, ...], ...]  # rows of 0-1 values, top to bottom (14x14)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Explanation:
+        """The inverse of ``asdict``."""
+        return cls(
+            track=int(data["track"]),
+            frame=int(data["frame"]),
+            box=tuple(float(v) for v in data["box"]),  # type: ignore[arg-type]
+            map=tuple(tuple(float(v) for v in row) for row in data["map"]),
+        )
+
+
+@dataclass(frozen=True)
 class Verdict:
     """The outcome of one check. ``fake_probability`` is None when nothing was judged."""
 
@@ -38,6 +58,7 @@ class Verdict:
     media_kind: str | None = None
     reason: str | None = None
     reason_code: str | None = None
+    explanation: Explanation | None = None  # the manipulation map, for models that make one
 
     @property
     def judged(self) -> bool:
@@ -68,6 +89,8 @@ class Verdict:
         for key in ("frame_scores", "frame_times"):
             known[key] = tuple(known.get(key, ()))
         known["timings"] = dict(known.get("timings", {}))
+        if known.get("explanation") is not None:
+            known["explanation"] = Explanation.from_dict(known["explanation"])
         return cls(**known)
 
 

@@ -323,8 +323,12 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def finish(trainer: Trainer) -> dict[str, Any]:
-    """Load the best epoch, calibrate on val, write weights + manifest; returns a summary."""
+def finish(trainer: Trainer, dest: Path | None = None) -> dict[str, Any]:
+    """Load the best epoch, calibrate on val, write weights + manifest; returns a summary.
+
+    They go to the run folder, or to ``dest`` (``fakewatch train export``: a run still
+    going can be exported at its best epoch so far).
+    """
     best = torch.load(trainer.out / BEST, map_location="cpu", weights_only=False)
     model = trainer.model.cpu()
     model.load_state_dict(best["model"])
@@ -367,17 +371,33 @@ def finish(trainer: Trainer) -> dict[str, Any]:
             },
         },
     )
-    final = save_weights(model, manifest, trainer.out, half=True)
+    folder = dest or trainer.out
+    final = save_weights(model, manifest, folder, half=True)
     summary = {
-        "weights": str(trainer.out / f"{final.name}.pt"),
-        "manifest": str(trainer.out / f"{final.name}.json"),
+        "weights": str(folder / f"{final.name}.pt"),
+        "manifest": str(folder / f"{final.name}.json"),
         "sha256": final.sha256,
         "best_epoch": int(best["epoch"]),
         "val_auc": scores.selection_auc(),
         "thresholds": {"fake": final.thresholds.fake, "real": final.thresholds.real},
     }
-    (trainer.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (folder / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary
+
+
+def export(data: Path, run: Path, dest: Path, *, say: Say | None = None) -> dict[str, Any]:
+    """The best epoch so far of the run in ``run``, calibrated, as weights in ``dest``."""
+    say = say or (lambda line: print(line, file=sys.stderr, flush=True))
+    if not (run / LAST).is_file() or not (run / BEST).is_file():
+        raise ConfigurationError(f"{run} has no {LAST} and {BEST}: not a training run folder")
+    state = torch.load(run / LAST, map_location="cpu", weights_only=False)
+    known = {k: v for k, v in state["config"].items() if k in FitConfig.__dataclass_fields__}
+    known["layers"] = tuple(known.get("layers", (1, 1, 1, 1)))
+    config = FitConfig(**known)
+    trainer = Trainer(load_faceset(data), run, config, torch.device("cpu"), say)
+    trainer.epoch = int(state["epoch"])
+    dest.mkdir(parents=True, exist_ok=True)
+    return finish(trainer, dest)
 
 
 def fit(

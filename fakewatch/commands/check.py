@@ -25,6 +25,14 @@ def register(sub: Any) -> None:
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
     add_model_options(p)
     p.add_argument("--json", action="store_true", help="one JSON object per file (JSON lines)")
+    p.add_argument(
+        "--explain",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="write <file>.explain.png into DIR: the deciding face and, beside it, where the "
+        "model sees blending (its manipulation map)",
+    )
     p.set_defaults(handler=run)
 
 
@@ -105,6 +113,8 @@ def verdict_json(name: str, v: Verdict) -> str:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Check each file; exit 1 if any could not be judged."""
     pipeline = build_pipeline(args, settings)
+    if args.explain is not None:
+        args.explain.mkdir(parents=True, exist_ok=True)
     failed = 0
     for path in args.files:
         verdict = pipeline.analyze(path)
@@ -113,4 +123,21 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             verdict_json(str(path), verdict) if args.json else format_verdict(str(path), verdict),
             flush=True,
         )
+        if args.explain is not None:
+            _write_explanation(pipeline, path, verdict, args.explain)
     return 1 if failed else 0
+
+
+def _write_explanation(pipeline: Pipeline, path: Path, verdict: Verdict, out: Path) -> None:
+    from inference.explain import explanation_crop, explanation_png
+    from inference.media import decode
+
+    if verdict.explanation is None:
+        why = "no face was judged" if not verdict.judged else "these weights make no map"
+        print(f"    no explanation for {path.name}: {why}", file=sys.stderr)
+        return
+    media = decode(path, frames=pipeline.frames, limits=pipeline.limits)
+    crop = explanation_crop(media, verdict.explanation, pipeline.manifest.preprocessing)
+    target = out / f"{path.name}.explain.png"
+    target.write_bytes(explanation_png(crop, verdict.explanation))
+    print(f"    explanation written to {target}", file=sys.stderr)

@@ -108,6 +108,29 @@ def register(sub: Any) -> None:
     )
     fit.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None)
     fit.set_defaults(handler=run_fit)
+    _register_export(steps)
+
+
+def _register_export(steps: Any) -> None:
+    ex = steps.add_parser(
+        "export",
+        help="write the best epoch so far of a run as weights + manifest",
+        description="Calibrate the best epoch of a training run (finished or still going) on "
+        "its val split and write <name>.pt + <name>.json into --out.",
+    )
+    ex.add_argument("data", type=Path, metavar="DATA", help="the run's prepared face set")
+    ex.add_argument("run", type=Path, metavar="RUN", help="the run folder (fit --out)")
+    ex.add_argument("--out", type=Path, required=True, metavar="DIR")
+    ex.set_defaults(handler=run_export)
+
+
+def run_export(args: argparse.Namespace, settings: Settings) -> int:
+    """Export a run's best epoch."""
+    from training.fit import export
+
+    del settings
+    print(json.dumps(export(args.data, args.run, args.out), indent=2))
+    return 0
 
 
 def _device(args: argparse.Namespace, settings: Settings) -> Any:

@@ -102,3 +102,13 @@ def test_eval_text_report_with_random_weights(
     out = capsys.readouterr()
     assert "UNTRAINED" in out.out and "ALL" in out.out and "images/composites" in out.out
     assert "/4 files" in out.err  # progress on stderr
+
+
+def test_export_writes_the_best_epoch_as_weights(
+    prepared: Path, trained: Path, tmp_path: Path
+) -> None:
+    assert main(["train", "export", str(prepared), str(trained), "--out", str(tmp_path)]) == 0
+    weights = load_weights(tmp_path / "tiny.json")
+    assert weights.manifest.trained and weights.manifest.architecture.lstm_hidden == 32
+    assert weights.manifest.provenance["best_epoch"] in (1, 2)
+    assert (tmp_path / "tiny.pt").stat().st_size > 1000

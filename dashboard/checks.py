@@ -14,6 +14,7 @@ from markupsafe import Markup
 from dashboard import charts
 from dashboard.auth import Protected, SignedIn
 from dashboard.crops import face_crops
+from dashboard.maps import map_view
 from dashboard.filters import LABELS, PAGE_SIZE, PERIODS, TableQuery
 from dashboard.services import Services, services
 from dashboard.view import render
@@ -140,6 +141,7 @@ async def check_page(request: Request, check_id: int, user: SignedIn, svc: Svc) 
             )
         reviews = await reviews_of(session, check_id=check_id)
     crops = await asyncio.to_thread(face_crops, check.media_path, check.details)
+    blend_map = await asyncio.to_thread(map_view, check.media_path, check.details)
     return render(
         request,
         "check.html",
@@ -148,6 +150,7 @@ async def check_page(request: Request, check_id: int, user: SignedIn, svc: Svc) 
             "reviews": reviews,
             "chart": timeline_chart(check.details),
             "crops": crops,
+            "blend_map": blend_map,
             "decisions": DECISIONS,
             "refresh": None if check.finished else REFRESH_S,
         },

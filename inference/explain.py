@@ -97,7 +97,8 @@ def overlay(crop: np.ndarray, heat: np.ndarray, *, size: int = 224) -> np.ndarra
     red[:, :, 1] = 60.0
     alpha = 0.65 * hot
     mixed = face.astype(np.float32) * (1 - alpha) + red * alpha
-    return np.clip(np.rint(mixed), 0, 255).astype(np.uint8)
+    result: np.ndarray = np.clip(np.rint(mixed), 0, 255).astype(np.uint8)
+    return result
 
 
 def explanation_crop(

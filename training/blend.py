@@ -327,7 +327,8 @@ def match_colour(source: np.ndarray, target: np.ndarray, mask: np.ndarray) -> np
     s_in, t_in = s[inside], t[inside]
     scale = (t_in.std(axis=0) + 1.0) / (s_in.std(axis=0) + 1.0)
     out = (s - s_in.mean(axis=0)) * np.clip(scale, 0.5, 2.0) + t_in.mean(axis=0)
-    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    result: np.ndarray = np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    return result
 
 
 def self_blend(

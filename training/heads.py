@@ -73,5 +73,5 @@ def mask_map_loss(logits: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
     if not bool(known.any()):
         return masks.new_zeros(())
     target = masks[known].clamp(min=0.0).unsqueeze(1)
-    small = nn.functional.adaptive_avg_pool2d(target, logits.shape[-2:])
+    small = nn.functional.adaptive_avg_pool2d(target, (logits.shape[-2], logits.shape[-1]))
     return nn.functional.binary_cross_entropy_with_logits(logits[known].float(), small)

@@ -47,6 +47,9 @@ async def _make(url: str, specs: list[dict[str, Any]]) -> list[int]:
                 review = spec.pop("review", None)
                 status = spec.pop("status", "done")
                 scores = spec.pop("scores", [probability] * 4)
+                explanation = spec.pop("explanation", None)
+                media_kind = spec.pop("media_kind", "video")
+                media_path = spec.pop("media_path", None)
                 check = await create_check(
                     session,
                     platform=spec.pop("platform", "telegram"),
@@ -65,8 +68,9 @@ async def _make(url: str, specs: list[dict[str, Any]]) -> list[int]:
                             "frames": len(scores),
                             "model": "test-model",
                             "timings": TIMINGS,
-                            "media_kind": "video",
+                            "media_kind": media_kind,
                             **details(scores),
+                            **({"explanation": explanation} if explanation else {}),
                         },
                     )
                 elif status == "failed":
@@ -77,6 +81,11 @@ async def _make(url: str, specs: list[dict[str, Any]]) -> list[int]:
                         reason_code="corrupt_media",
                         label="unsupported",
                     )
+                if media_path is not None:
+                    await session.execute(
+                        update(Check).where(Check.id == check.id).values(media_path=media_path)
+                    )
+                    await session.commit()
                 if created is not None:
                     await session.execute(
                         update(Check).where(Check.id == check.id).values(created_at=created)
@@ -94,7 +103,8 @@ async def _make(url: str, specs: list[dict[str, Any]]) -> list[int]:
 
 def make_checks(url: str, *specs: dict[str, Any]) -> list[int]:
     """Store one check per spec (keys of ``create_check`` plus ``label``, ``p``, ``status``,
-    ``created_at``, ``review``, ``scores``); returns their ids in order."""
+    ``created_at``, ``review``, ``scores``, ``explanation``, ``media_kind``, ``media_path``);
+    returns their ids in order."""
     return asyncio.run(_make(url, list(specs)))
 
 

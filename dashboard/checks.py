@@ -14,8 +14,8 @@ from markupsafe import Markup
 from dashboard import charts
 from dashboard.auth import Protected, SignedIn
 from dashboard.crops import face_crops
-from dashboard.maps import map_view
 from dashboard.filters import LABELS, PAGE_SIZE, PERIODS, TableQuery
+from dashboard.maps import map_view
 from dashboard.services import Services, services
 from dashboard.view import render
 from db.audit import query_checks

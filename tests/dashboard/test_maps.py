@@ -10,8 +10,8 @@ import pytest
 
 from dashboard.maps import map_view, svg_grid
 from inference import samples
-from tests.dashboard.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, server  # noqa: F401
 from tests.dashboard.factories import make_checks
+from tests.dashboard.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, server  # noqa: F401
 
 
 def blob_map(cx: float, cy: float, n: int = 14) -> list[list[float]]:

@@ -30,7 +30,8 @@ def test_default_weights_are_ours_small_and_calibrated(shipped: str) -> None:
     assert (folder / "MODEL_CARD.md").is_file()
     m = load_weights("default").manifest  # checks the sha256 and the architecture
     assert m.name == shipped and m.trained and not m.architecture.legacy
-    assert m.preprocessing.channel_order == "rgb" and m.preprocessing.input_size == 112
+    assert m.preprocessing.channel_order == "rgb" and m.preprocessing.input_size == 224
+    assert m.architecture.backbone == "efficientnet_lite0"
     assert 0.0 < m.thresholds.real <= m.thresholds.fake < 1.0
     assert m.provenance["val"]["auc"] is not None
     assert m.provenance["calibration"]

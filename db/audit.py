@@ -32,6 +32,9 @@ class AuditFilter:
     platform: str | None = None
     chat: str | None = None
     author: str | None = None  # an author id, or a display name (case-insensitive)
+    # The chat commands match only what a poster cannot choose to imitate someone:
+    author_id: str | None = None  # exactly this author id
+    author_username: str | None = None  # the @username stored with the check (no "@")
     label: str | None = None
     status: str | None = None
     since: datetime | None = None
@@ -81,7 +84,7 @@ def _escape_like(text: str) -> str:
 
 def _refuse_nul(f: AuditFilter) -> None:
     # PostgreSQL text cannot hold NUL: say so instead of failing deep in the driver.
-    for name in ("platform", "chat", "author", "label", "status"):
+    for name in ("platform", "chat", "author", "author_id", "author_username", "label", "status"):
         value = getattr(f, name)
         if isinstance(value, str) and "\x00" in value:
             raise InvalidValue(f"the {name} filter contains a NUL character")
@@ -108,6 +111,12 @@ def conditions(f: AuditFilter) -> list[ColumnElement[bool]]:
         where.append(
             or_(Check.author_id == f.author, func.lower(Check.author_name) == f.author.lower())
         )
+    if f.author_id is not None:
+        where.append(Check.author_id == f.author_id)
+    if f.author_username is not None:
+        # Kept with the reply's context (bots store it there); usernames ignore case.
+        username = Check.reply_to["author_username"].as_string()
+        where.append(func.lower(username) == f.author_username.lower())
     if f.label == PENDING:
         where.append(Check.label.is_(None))
     elif f.label is not None:

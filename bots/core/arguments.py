@@ -43,9 +43,14 @@ def parse_period(word: str, *, now: datetime | None = None) -> datetime:
 
 
 def parse_audit(words: Sequence[str], *, now: datetime | None = None) -> AuditQuery:
-    """``/audit`` words to a query, in any order. Raises ``BadArguments`` with the usage."""
+    """``/audit`` words to a query, in any order. Raises ``BadArguments`` with the usage.
+
+    ``@name`` asks for a username (the platform resolves it to an id, see
+    :meth:`bots.core.ports.ModerationStore.author_id`), ``user:ID`` for a user id.
+    """
     label: str | None = None
     author: str | None = None
+    username: str | None = None
     since: datetime | None = None
     limit = 10
     for raw in words:
@@ -56,9 +61,9 @@ def parse_audit(words: Sequence[str], *, now: datetime | None = None) -> AuditQu
         if low in AUDIT_LABELS:
             label = low
         elif word.startswith("@") and len(word) > 1:
-            author = word
+            author, username = None, word[1:]
         elif low.startswith("user:") and len(word) > 5:
-            author = word[5:]
+            author, username = word[5:], None
         elif word.isdigit():
             limit = int(word)
             if not 1 <= limit <= MAX_AUDIT_COUNT:
@@ -67,7 +72,9 @@ def parse_audit(words: Sequence[str], *, now: datetime | None = None) -> AuditQu
             since = parse_period(low, now=now)
         else:
             raise BadArguments(f"I don't understand {word!r}.\n{AUDIT_USAGE}")
-    return AuditQuery(label=label, author=author, since=since, limit=limit)
+    return AuditQuery(
+        label=label, author=author, author_username=username, since=since, limit=limit
+    )
 
 
 def _threshold(value: str) -> float | None:

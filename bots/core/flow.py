@@ -62,8 +62,9 @@ class Reply:
         text: The message (the verdict, a failure, or "still working").
         reply_to: Where it goes: what the platform's ``working`` returned, plus the
             flow's keys ``chat_id``, ``message_id``, ``mode``, ``request``,
-            ``author_name``, ``chat_title``. Stored with the check, so a restarted
-            bot can still answer in the right place.
+            ``author_name``, ``author_username`` (what ``/audit @name`` matches),
+            ``chat_title``. Stored with the check, so a restarted bot can still answer
+            in the right place.
         check_id: The check, when one was queued.
         outcome: The finished check, when there is one.
         label: The verdict label under the chat's thresholds.
@@ -181,12 +182,9 @@ class CheckFlow:
         size = media.size
         cap = self.platform_max_bytes
         if size is not None and cap is not None and size > cap and cap < self.max_bytes:
+            hint = self.too_large_hint
             text = formatting.too_large_text(
-                size,
-                cap,
-                platform_limit=True,
-                hint=self.too_large_hint,
-                limit=self.limit,
+                size, cap, platform_limit=True, hint=hint, limit=self.limit
             )
             return Screening(check=False, refusal=text, reason="too_large_for_platform")
         if size is not None and size > self.max_bytes:
@@ -207,12 +205,9 @@ class CheckFlow:
         if label == "fake" and reply_to.get("request") == "auto" and outcome.status == "done":
             action = policy.action
             if action == "delete_and_report":
-                author = reply_to.get("author_name")
+                author, reported = reply_to.get("author_name"), policy.mod_channel_id is not None
                 removal = formatting.removal_text(
-                    outcome,
-                    author=author,
-                    reported=policy.mod_channel_id is not None,
-                    limit=self.limit,
+                    outcome, author=author, reported=reported, limit=self.limit
                 )
         return Reply(
             text=text,
@@ -252,9 +247,7 @@ class CheckFlow:
         """
         try:
             policy = await self.store.policy(platform=self.platform, chat_id=media.chat_id)
-            again = (self.recognise_resent if resent is None else resent) and (
-                request.kind == "auto"
-            )
+            again = request.kind == "auto" and (self.recognise_resent if resent is None else resent)
             stored = await self._stored(media) if again else None
         except StoreUnavailable:
             # Without the chat's settings an automatic check might break its wishes
@@ -290,6 +283,7 @@ class CheckFlow:
             "mode": mode,
             "request": request.kind,
             "author_name": media.author_name,
+            "author_username": media.author_username,
             "chat_title": media.chat_title,
         }
         check_id = await self._submit(
@@ -351,6 +345,8 @@ class CheckFlow:
         if self.gate is None:
             return True
         asker = request.requested_by if request.kind == "command" else media.author_id
+        if asker == media.chat_id:
+            asker = None  # a chat posting as itself (a channel): the chat's rate is its own
         admission = await self.gate.admit(
             platform=self.platform, chat_id=media.chat_id, user_id=asker
         )
@@ -437,12 +433,8 @@ class CheckFlow:
                 return Reply(text="", reply_to=reply_to, check_id=check_id, final=False)
             outcome = waiting.result()
             if outcome is None:
-                note = Reply(
-                    text=formatting.pending_text(check_id, limit=self.limit),
-                    reply_to=reply_to,
-                    check_id=check_id,
-                    final=False,
-                )
+                text = formatting.pending_text(check_id, limit=self.limit)
+                note = Reply(text=text, reply_to=reply_to, check_id=check_id, final=False)
                 await deliverer.deliver(note)
                 return note
             reply = self.reply_for(outcome, policy=policy, reply_to=reply_to)

@@ -295,8 +295,11 @@ def describe_query(query: AuditQuery) -> str:
     parts = []
     if query.label:
         parts.append(f"label {query.label}")
+    at = f"@{query.author_username}" if query.author_username else None
     if query.author:
-        parts.append(f"by {query.author}")
+        parts.append(f"by user id {query.author}" + (f" ({at})" if at else ""))
+    elif at:
+        parts.append(f"by {at}")
     if query.since:
         parts.append(f"since {query.since.strftime('%Y-%m-%d %H:%M')} UTC")
     return ", ".join(parts) or "no filter"

@@ -59,8 +59,9 @@ class InboundMedia:
         chat_id: The chat (Telegram) or channel (Discord) the message is in.
         chat_title: Its title, for the audit log; ``None`` in private chats.
         message_id: The message carrying the media.
-        author_id: Who posted it (``None`` for channel posts).
-        author_name: Their display name at the time.
+        author_id: Who posted it: the platform's user id, or the chat's own id when a
+            chat posted as itself (a Telegram channel post, an anonymous administrator).
+        author_name: Their display name at the time (anyone can choose any name).
         kind: The platform's word for it: ``photo``, ``video``, ``animation``,
             ``video_note``, ``document``, ``attachment``.
         file_name: The file's name when the platform has one.
@@ -68,6 +69,9 @@ class InboundMedia:
         size: Bytes, as declared by the platform; ``None`` when it does not say.
         fetch: Downloads the bytes. Called at most once, after the size check.
         guild_id: The Discord server (or ``None``): chat settings may be per server.
+        author_username: The author's ``@username`` as the platform reported it with the
+            message, without the ``@`` (unique at the time, unlike a display name);
+            ``None`` when they have none or the platform does not say.
     """
 
     platform: str
@@ -82,6 +86,7 @@ class InboundMedia:
     size: int | None
     fetch: Callable[[], Awaitable[bytes]] = field(repr=False, compare=False)
     guild_id: str | None = None
+    author_username: str | None = None
 
     @property
     def category(self) -> Category | None:

@@ -175,14 +175,18 @@ class AuditQuery:
 
     Attributes:
         label: Only checks with this verdict label.
-        author: Only media posted by this user: an id, or a ``@name`` to match the
-            display name.
+        author: Only media posted by this user id (the platform's; never a display
+            name, which anyone can change to imitate someone else).
+        author_username: The ``@username`` (without the ``@``) the author was asked
+            for by. With ``author`` set, it is what that id was resolved from, only
+            for the answer's wording; alone, checks stored with that username match.
         since: Only checks created after this time.
         limit: How many of the most recent checks.
     """
 
     label: str | None = None
     author: str | None = None
+    author_username: str | None = None
     since: datetime | None = None
     limit: int = 10
 
@@ -213,6 +217,11 @@ class ModerationStore(Protocol):
 
     async def audit_csv(self, *, platform: str, chat_id: str, query: AuditQuery) -> bytes:
         """The same checks as a CSV file (UTF-8)."""
+        ...
+
+    async def author_id(self, *, platform: str, chat_id: str, username: str) -> str | None:
+        """The user id that most recently posted a checked message in the chat under
+        ``@username`` (as the platform reported it with the message), if any."""
         ...
 
     async def update_policy(

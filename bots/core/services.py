@@ -97,16 +97,20 @@ def _id(check_id: str) -> int | None:
 def audit_filter(*, platform: str, chat_id: str, query: AuditQuery) -> AuditFilter:
     """The store's filter for an audit query in one chat.
 
-    ``failed`` means the status (its labels are ``unsupported`` and ``error``);
-    an ``@name`` author matches display names, without the ``@``.
+    ``failed`` means the status (its labels are ``unsupported`` and ``error``). The
+    author is matched by user id, or without one by the ``@username`` stored with each
+    check; never by display name, which anyone can change to imitate someone else.
     """
-    author = query.author[1:] if query.author and query.author.startswith("@") else query.author
-    if query.label == "failed":
-        return AuditFilter(
-            platform=platform, chat=chat_id, author=author, status="failed", since=query.since
-        )
+    username = None if query.author else query.author_username
+    failed = query.label == "failed"
     return AuditFilter(
-        platform=platform, chat=chat_id, author=author, label=query.label, since=query.since
+        platform=platform,
+        chat=chat_id,
+        author_id=query.author,
+        author_username=username.lstrip("@") if username else None,
+        label=None if failed else query.label,
+        status="failed" if failed else None,
+        since=query.since,
     )
 
 
@@ -361,6 +365,13 @@ class Services:
         async with self.sessions() as session:
             await export_checks(session, out=out, fmt="csv", filters=filters, limit=CSV_MAX_ROWS)
         return out.getvalue().encode("utf-8")
+
+    async def author_id(self, *, platform: str, chat_id: str, username: str) -> str | None:
+        """The author id of the chat's latest check posted under ``@username``."""
+        filters = AuditFilter(platform=platform, chat=chat_id, author_username=username)
+        async with self.sessions() as session:
+            page = await query_checks(session, filters=filters, limit=1)
+        return page.checks[0].author_id if page.checks else None
 
     async def update_policy(
         self, *, platform: str, chat_id: str, changes: Mapping[str, Any], updated_by: str

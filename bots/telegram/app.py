@@ -6,6 +6,10 @@ BotFather; ``TELEGRAM_API_BASE`` points at a local Bot API server (which lifts t
 20 MB download limit): the bot derives ``<root>/bot<token>/<method>`` and
 ``<root>/file/bot<token>/<path>`` from it.
 
+Channel posts are handled like messages: in a channel where the bot is an
+administrator, posted media is checked and commands are obeyed. Edited messages and
+edited channel posts are not checked again.
+
 Lifecycle: ``post_init`` connects to the queue and the store and starts the
 recovery sweep (answering checks finished while the bot was down); stopping
 first stops waiting for verdicts (they stay pending for the next start), then
@@ -84,14 +88,17 @@ async def connect_backend(settings: Settings) -> Backend:
 
 def add_handlers(app: AnyApplication) -> None:
     """Register every handler; the first that matches an update handles it."""
-    app.add_handler(CommandHandler("check", handlers.check_command))
-    app.add_handler(CommandHandler("audit", handlers.audit_command))
-    app.add_handler(CommandHandler("settings", handlers.settings_command))
-    app.add_handler(CommandHandler("verdict", handlers.verdict_command))
-    app.add_handler(CommandHandler(["start", "help"], handlers.help_command))
-    messages = filters.UpdateType.MESSAGE
-    app.add_handler(MessageHandler(messages & MEDIA & CHECK_CAPTION, handlers.check_command))
-    app.add_handler(MessageHandler(messages & MEDIA, handlers.media_message))
+    # Commands as PTB takes them (new and edited messages), and posted in channels.
+    commands = filters.UpdateType.MESSAGES | filters.UpdateType.CHANNEL_POST
+    app.add_handler(CommandHandler("check", handlers.check_command, filters=commands))
+    app.add_handler(CommandHandler("audit", handlers.audit_command, filters=commands))
+    app.add_handler(CommandHandler("settings", handlers.settings_command, filters=commands))
+    app.add_handler(CommandHandler("verdict", handlers.verdict_command, filters=commands))
+    app.add_handler(CommandHandler(["start", "help"], handlers.help_command, filters=commands))
+    # Media only when first posted: an edit (a new caption) is not a new post to check.
+    posts = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
+    app.add_handler(MessageHandler(posts & MEDIA & CHECK_CAPTION, handlers.check_command))
+    app.add_handler(MessageHandler(posts & MEDIA, handlers.media_message))
     app.add_error_handler(handlers.error_handler)
 
 

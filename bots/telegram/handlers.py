@@ -1,8 +1,9 @@
 """Telegram handlers: automatic checks, /check, /audit, /settings, /verdict, /help.
 
-Each handler answers one kind of update. They catch only what the user got
-wrong (bad arguments, missing rights) and say so; anything else goes to
-:func:`error_handler`, which logs it (tokens are redacted from every log record).
+Each handler answers one kind of update, a message or a channel post alike. They
+catch only what the user got wrong (bad arguments, missing rights) and say so;
+anything else goes to :func:`error_handler`, which logs it (tokens are redacted from
+every log record).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from bots.core.arguments import parse_audit, parse_settings, parse_verdict
 from bots.core.errors import BadArguments, UnknownCheck
 from bots.core.media import Request
 from bots.core.permissions import Action, refusal
-from bots.telegram.media import PLATFORM, has_media, inbound_media
+from bots.telegram.media import PLATFORM, author_of, has_media, inbound_media
 from bots.telegram.replies import MessageConversation
 from bots.telegram.roles import may
 from bots.telegram.state import state_of
@@ -29,21 +30,26 @@ LIMIT = formatting.LIMITS["telegram"]
 
 HELP = (
     "I check photos and videos for face manipulation (deepfakes).\n"
-    "• In groups where automatic checks are on, every photo and video is checked.\n"
+    "• In groups and channels where automatic checks are on, every photo and video "
+    "is checked.\n"
     "• /check as a reply to a photo or video (or as its caption) checks it on demand; "
     "this works in a private chat with me too.\n"
     "Administrators: /audit [label] [period] [count] [@user] · /settings · "
     "/verdict CHECK real|fake [note]"
 )
 CHECK_USAGE = "Reply /check to a photo or video, or send one with /check as its caption."
+UNKNOWN_USERNAME = (
+    "No post checked in this chat came from @{name}. I match a @username as Telegram "
+    "gave it with each post I checked here, never a display name (anyone can copy one). "
+    "Reply /audit to one of their messages, or use user:ID."
+)
 
 
 def _who(message: Message) -> tuple[str, str | None]:
-    user = message.from_user
-    if user is not None:
-        return str(user.id), user.full_name
-    chat = message.sender_chat or message.chat
-    return str(chat.id), chat.effective_name
+    author = author_of(message)
+    if author.id is not None:
+        return author.id, author.name
+    return str(message.chat.id), message.chat.effective_name
 
 
 async def media_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -97,12 +103,21 @@ async def audit_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     except BadArguments as e:
         await message.reply_text(str(e))
         return
-    replied = message.reply_to_message
-    if query.author is None and replied is not None and replied.from_user is not None:
-        # /audit as a reply to someone's message: that person's checks.
-        query = replace(query, author=str(replied.from_user.id))
     backend = state_of(context).backend
     chat_id = str(message.chat.id)
+    replied = message.reply_to_message
+    if query.author is None and query.author_username is None and replied is not None:
+        # /audit as a reply to someone's message: that person's checks.
+        who = author_of(replied)
+        query = replace(query, author=who.id, author_username=who.username)
+    elif query.author is None and query.author_username is not None:
+        # Usernames are unique on Telegram at any time; display names are not.
+        name = query.author_username
+        found = await backend.author_id(platform=PLATFORM, chat_id=chat_id, username=name)
+        if found is None:
+            await message.reply_text(UNKNOWN_USERNAME.format(name=name))
+            return
+        query = replace(query, author=found)
     entries, counts = await backend.audit(platform=PLATFORM, chat_id=chat_id, query=query)
     await message.reply_text(
         formatting.audit_text(entries, query=query, counts=counts, limit=LIMIT)

@@ -9,6 +9,7 @@ URL (it contains the bot token) never leaves :func:`_fetcher`.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from telegram import Bot, Message, PhotoSize
 from telegram.error import TelegramError
@@ -31,6 +32,34 @@ def _fetcher(bot: Bot, file_id: str) -> Callable[[], Awaitable[bytes]]:
             raise FetchFailed(f"Telegram refused the download ({type(e).__name__})") from e
 
     return fetch
+
+
+@dataclass(frozen=True)
+class Author:
+    """Who posted a message: the platform's id, display name and ``@username``."""
+
+    id: str | None
+    name: str | None
+    username: str | None = None
+
+
+def author_of(message: Message) -> Author:
+    """Who posted ``message``: the chat it was posted as, else the user.
+
+    A message posted as a chat (a channel post, an anonymous administrator, a channel
+    post's automatic copy in its discussion group) carries a placeholder user shared by
+    every such chat, or none at all; the chat in ``sender_chat`` is the real author.
+    """
+    chat = message.sender_chat
+    if chat is not None:
+        name = chat.effective_name
+        if message.author_signature:  # the administrator's name, when the chat shows it
+            name = f"{name} ({message.author_signature})"
+        return Author(str(chat.id), name, chat.username)
+    user = message.from_user
+    if user is not None:
+        return Author(str(user.id), user.full_name, user.username)
+    return Author(None, None)
 
 
 def _largest(photo: tuple[PhotoSize, ...]) -> PhotoSize:
@@ -85,22 +114,16 @@ def inbound_media(message: Message) -> InboundMedia | None:
         )
     else:
         return None
-    chat = message.chat
-    if message.from_user is not None:
-        author_id: str | None = str(message.from_user.id)
-        author_name: str | None = message.from_user.full_name
-    elif message.sender_chat is not None:
-        author_id, author_name = str(message.sender_chat.id), message.sender_chat.effective_name
-    else:
-        author_id = author_name = None
+    chat, author = message.chat, author_of(message)
     return InboundMedia(
         platform=PLATFORM,
         chat_id=str(chat.id),
         chat_title=chat.title
         or (f"private chat with {chat.effective_name}" if chat.type == "private" else None),
         message_id=str(message.message_id),
-        author_id=author_id,
-        author_name=author_name,
+        author_id=author.id,
+        author_name=author.name,
+        author_username=author.username,
         kind=kind,
         file_name=name,
         mime_type=mime,

@@ -5,6 +5,9 @@ It serves what FakeWatch's bot uses, shaped as Telegram's Bot API documents it:
 ``getFile`` and the file download, ``getChatMember``, and it records every call,
 including ``sendMessage``, ``editMessageText``, ``sendDocument``,
 ``setMessageReaction`` and ``deleteMessage``, so tests assert on what the bot sent.
+Updates stay queued until a ``getUpdates`` offset confirms them, as on Telegram
+(:meth:`FakeTelegram.unconfirmed`); :attr:`FakeTelegram.downloads` holds file
+downloads while cleared. Channel posts come without ``from``, as Telegram sends them.
 Like the public Bot API, it refuses ``getFile`` for files over 20 MB, unless it plays
 a local Bot API server (``download_limit=None``).
 """
@@ -78,6 +81,7 @@ class FakeTelegram:
     _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
     _file_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
+    downloads: asyncio.Event = field(default_factory=asyncio.Event)  # cleared: downloads wait
     _runner: web.AppRunner | None = None
     url: str = ""
 
@@ -85,6 +89,7 @@ class FakeTelegram:
 
     async def start(self) -> str:
         """Listen on a free port of 127.0.0.1."""
+        self.downloads.set()
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._api)
         app.router.add_get("/file/bot{token}/{path:.+}", self._download)
@@ -137,6 +142,7 @@ class FakeTelegram:
             return web.Response(status=401)
         path = request.match_info["path"]
         self._record(Call("GET file", {"path": path}))
+        await self.downloads.wait()
         for file_path, data, _ in self._files.values():
             if file_path == path:
                 return web.Response(body=data)
@@ -227,11 +233,17 @@ class FakeTelegram:
         chat = self._chats.get(
             int(chat_id), {"id": int(chat_id), "type": "supergroup", "title": "?"}
         )
+        # In a channel a message is the channel's own, whoever sent it.
+        sender = (
+            {"sender_chat": chat}
+            if chat["type"] == "channel"
+            else {"from": {k: BOT_USER[k] for k in ("id", "is_bot", "first_name", "username")}}
+        )
         return {
             "message_id": next(self._message_ids),
             "date": int(time.time()),
             "chat": chat,
-            "from": {k: BOT_USER[k] for k in ("id", "is_bot", "first_name", "username")},
+            **sender,
             **content,
         }
 
@@ -286,6 +298,10 @@ class FakeTelegram:
         return next(self._message_ids)
 
     # --- what tests read ----------------------------------------------------
+
+    def unconfirmed(self) -> list[int]:
+        """The ids of the updates Telegram still holds (no ``getUpdates`` offset past them)."""
+        return [u["update_id"] for u in self._updates]
 
     def sent(self, *methods: str) -> list[Call]:
         """The calls of these methods, in order."""
@@ -347,6 +363,32 @@ def message(
         "date": int(time.time()),
         **content,
     }
+
+
+CHANNEL = {
+    "id": -1009876543210,
+    "type": "channel",
+    "title": "FakeWatch News",
+    "username": "fakewatchnews",
+}
+
+
+def channel_post(
+    fake: FakeTelegram, *, chat: dict[str, Any] = CHANNEL, **content: Any
+) -> dict[str, Any]:
+    """A ``Message`` posted in a channel: no ``from``; ``sender_chat`` is the channel."""
+    return {
+        "message_id": fake.message_id(),
+        "sender_chat": chat,
+        "chat": chat,
+        "date": int(time.time()),
+        **content,
+    }
+
+
+def edited(msg: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """``msg`` as Telegram sends it again after an edit (``edited_channel_post``...)."""
+    return {**msg, **changes, "edit_date": int(time.time())}
 
 
 def photo_sizes(fake: FakeTelegram, data: bytes) -> list[dict[str, Any]]:

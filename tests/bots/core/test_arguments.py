@@ -14,9 +14,10 @@ NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 
 def test_audit_words_in_any_order() -> None:
     q = parse_audit(["20", "@alice", "7d", "FAKE"], now=NOW)
-    assert (q.label, q.author, q.limit) == ("fake", "@alice", 20)
+    assert (q.label, q.author, q.author_username, q.limit) == ("fake", None, "alice", 20)
     assert q.since == NOW - timedelta(days=7)
-    assert parse_audit(["user:12345"], now=NOW).author == "12345"
+    by_id = parse_audit(["user:12345"], now=NOW)
+    assert (by_id.author, by_id.author_username) == ("12345", None)
     assert parse_audit([], now=NOW).limit == 10
 
 

@@ -119,6 +119,13 @@ def test_long_audits_are_cut_with_a_pointer_to_the_csv(limit: int) -> None:
     assert len(text) <= limit and "more in the CSV file" in text
 
 
+def test_an_audit_says_which_user_id_it_matched() -> None:
+    by_name = AuditQuery(author="7001", author_username="alice")
+    assert formatting.describe_query(by_name) == "by user id 7001 (@alice)"
+    assert formatting.describe_query(AuditQuery(author="7001")) == "by user id 7001"
+    assert formatting.describe_query(AuditQuery(author_username="alice")) == "by @alice"
+
+
 def test_empty_audit_says_so() -> None:
     assert "No checks here match (label fake)" in formatting.audit_text(
         [], query=AuditQuery(label="fake")

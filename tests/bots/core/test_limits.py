@@ -3,7 +3,7 @@ that nothing is downloaded or queued for a check that may not start."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bots.core.errors import QueueBusy, StoreUnavailable
 from bots.core.flow import CheckFlow
@@ -65,6 +65,14 @@ async def test_a_command_counts_against_whoever_asked() -> None:
     request = Request(kind="command", requested_by="99")
     assert await flow.run(media(), request=request, conversation=FakeConversation()) is not None
     assert gate.asked == [("telegram", "-100", "99")]
+
+
+async def test_a_chat_posting_as_itself_counts_against_the_chat_alone() -> None:
+    gate = FakeGate()
+    flow = make_flow(FakeQueue(next_outcome=Outcome(check_id="")), FakeStore(), gate)
+    post = replace(media(chat_id="-1009"), author_id="-1009")  # a channel post
+    assert await flow.run(post, request=Request(), conversation=FakeConversation()) is not None
+    assert gate.asked == [("telegram", "-1009", None)]  # no per-user rate for the channel
 
 
 async def test_the_chat_limit_and_a_full_queue_have_their_own_words() -> None:

@@ -8,11 +8,9 @@ photo, one video and one /audit are written to ``TRANSCRIPT`` for the closing no
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import csv
 import io
 import logging
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +20,13 @@ from sqlalchemy import text
 from bots.core import formatting
 from bots.core.ports import AuditQuery
 from bots.core.services import Services
-from bots.telegram.app import build_application, running
 from db.models import Check
 from fakewatch.settings import Settings
 from inference import samples
 from tests.bots.telegram.conftest import TOKEN, WorkerRunner
+from tests.bots.telegram.helpers import bot, check_id_in, methods, status_of, stored, verdict_of
 from tests.bots.telegram_fake import (
     GROUP,
-    Call,
     FakeTelegram,
     command,
     document,
@@ -45,54 +42,6 @@ ALICE = user(7001, "Alice", "alice")
 BOB = user(7002, "Bob")
 CAROL = user(7003, "Carol", "carol_admin")  # an administrator of GROUP
 MB = 1024 * 1024
-
-
-@contextlib.asynccontextmanager
-async def bot(settings: Settings) -> AsyncIterator[None]:
-    """The bot, long-polling the fake server, for the ``async with`` block."""
-    async with running(build_application(settings)):
-        yield
-
-
-async def status_of(fake: FakeTelegram, msg: dict[str, Any], start: int = 0) -> Call:
-    """The bot's "analysing…" reply to ``msg`` (the first from call ``start`` on)."""
-    return await fake.wait_for(
-        lambda c: (
-            c.method == "sendMessage"
-            and c.params.get("text") == formatting.WORKING
-            and c.params.get("reply_parameters", {}).get("message_id") == msg["message_id"]
-        ),
-        start=start,
-    )
-
-
-async def verdict_of(fake: FakeTelegram, msg: dict[str, Any], start: int = 0) -> Call:
-    """The edit that turned the "analysing…" reply to ``msg`` into the verdict."""
-    status_id = (await status_of(fake, msg, start)).result["message_id"]
-    return await fake.wait_for(
-        lambda c: c.method == "editMessageText" and c.params.get("message_id") == status_id,
-        start=start,
-    )
-
-
-def check_id_in(call: Call) -> int:
-    """The check id a verdict names (``… check 12``)."""
-    return int(call.params["text"].rsplit("check ", 1)[1].rstrip(")"))
-
-
-async def stored(settings: Settings, check_id: int) -> Check:
-    services = await Services.connect(settings, migrate=False)
-    try:
-        async with services.sessions() as session:
-            check = await session.get(Check, check_id)
-            assert check is not None
-            return check
-    finally:
-        await services.close()
-
-
-def methods(calls: list[Call]) -> list[str]:
-    return [c.method for c in calls]
 
 
 async def test_photo_video_document_check_and_audit(

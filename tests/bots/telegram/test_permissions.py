@@ -6,43 +6,21 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 from sqlalchemy import func, select
 
 from bots.core.services import Services
-from bots.telegram.app import build_application, running
 from db.models import ChatSettings, Review
 from fakewatch.settings import Settings
 from tests.bots.telegram.conftest import WorkerRunner
-from tests.bots.telegram_fake import GROUP, Call, FakeTelegram, command, message, photo_sizes, user
+from tests.bots.telegram.helpers import ask, bot
+from tests.bots.telegram_fake import GROUP, FakeTelegram, message, photo_sizes, user
 from tests.reliability.harness import distinct_jpeg
 
 OTHER = {"id": -1007777777777, "type": "supergroup", "title": "Another group"}
 MEMBER = user(7401, "Mia")
 ADMIN = user(7402, "Ada")  # administrator of GROUP only
 STRANGER = user(7403, "Sam")  # administrator of OTHER only
-
-
-@asynccontextmanager
-async def bot(settings: Settings) -> AsyncIterator[None]:
-    async with running(build_application(settings)):
-        yield
-
-
-async def ask(
-    fake: FakeTelegram, chat: dict[str, object], sender: dict[str, object], text: str
-) -> Call:
-    """Send a command and return the bot's text answer to it."""
-    msg = message(fake, chat=chat, sender=sender, **command(text))
-    fake.push("message", msg)
-    return await fake.wait_for(
-        lambda c: (
-            c.method == "sendMessage"
-            and (c.params.get("reply_parameters") or {}).get("message_id") == msg["message_id"]
-        )
-    )
 
 
 async def counts(settings: Settings) -> tuple[int, int]:

@@ -15,14 +15,18 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.types import Scope
 
 from dashboard import auth, checks, health, stats, uploads
+from dashboard.bodies import BodyLimit
 from dashboard.errors import CsrfRejected, SignInRequired
 from dashboard.services import open_services
 from dashboard.sessions import SessionCodec, dashboard_secret, session_middleware
 from fakewatch.settings import Settings
 
 log = logging.getLogger(__name__)
+# The largest body of any other form (sign-in, review, sign-out): a few fields.
+FORM_LIMIT = 64 * 1024
 
 
 def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
@@ -48,6 +52,19 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
         openapi_url=None,
     )
     app.middleware("http")(session_middleware(SessionCodec(dashboard_secret(settings))))
+
+    def body_limit(path: str) -> tuple[int, str]:
+        if path == "/upload":
+            return uploads.body_limit(settings.max_media_bytes)
+        return FORM_LIMIT, "The request is too large."
+
+    def body_refused(scope: Scope) -> None:
+        log.warning("refused a %s body over the limit", scope["path"])
+        if scope["path"] == "/upload":
+            app.state.services.metrics.uploads_refused.labels(reason="too_large").inc()
+
+    # Added last, so outermost: a body over the limit is refused before anything reads it.
+    app.add_middleware(BodyLimit, limit_of=body_limit, on_refused=body_refused)
     app.add_exception_handler(SignInRequired, _sign_in_required)
     app.add_exception_handler(CsrfRejected, _csrf_rejected)
     for module in (auth, checks, stats, uploads, health):

@@ -3,6 +3,8 @@
 ``current_user`` is a FastAPI dependency: it refuses a request without a session
 that names an existing account whose password has not changed since. ``csrf_protect``
 refuses a form post that lacks the session's token or whose ``Origin`` is another site.
+Sign-in attempts go through :mod:`dashboard.throttle` first: repeated failures are
+answered 429 with ``Retry-After`` without checking the password.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dashboard.errors import CsrfRejected, SignInRequired
 from dashboard.passwords import fingerprint, verify_password_async
 from dashboard.services import Services, services
 from dashboard.sessions import CSRF_FIELD, current_session, set_session
+from dashboard.throttle import Refusal
 from dashboard.view import render
 from db.users import User, get_user, get_user_by_name, record_login
 
@@ -93,24 +96,59 @@ async def login(
     password: Annotated[str, Form(max_length=1024)],
     next: Annotated[str | None, Form()] = None,
 ) -> Response:
-    """Check the name and password; on success start a new session."""
-    async with svc.sessions() as db:
-        user = await get_user_by_name(db, name=name)
-        ok = await verify_password_async(user.password_hash if user else None, password)
-        if not ok or user is None:
-            log.info("failed sign-in for %r from %s", name[:64], _client(request))
-            return render(
-                request,
-                "login.html",
-                {"next": safe_next(next), "error": "Wrong name or password."},
-                status_code=401,
-            )
-        await record_login(db, user_id=user.id)
+    """Check the name and password (unless there were too many failures); on success
+    start a new session."""
+    attempt = svc.throttle.admit(
+        address=_client(request), account=name, device=svc.devices.device_of(request, name)
+    )
+    if isinstance(attempt, Refusal):
+        return _refused(request, next, attempt)
+    ok: bool | None = None  # no answer: the store failed, or the client went away
+    try:
+        async with svc.sessions() as db:
+            user = await get_user_by_name(db, name=name)
+            right = await verify_password_async(user.password_hash if user else None, password)
+            ok = right and user is not None
+            if ok and user is not None:
+                await record_login(db, user_id=user.id)
+    finally:
+        svc.throttle.finish(attempt, ok=ok)
+    if not ok or user is None:
+        log.info("failed sign-in for %r from %s", name[:64], _client(request))
+        return render(
+            request,
+            "login.html",
+            {"next": safe_next(next), "error": "Wrong name or password."},
+            status_code=401,
+        )
     set_session(
         request, current_session(request).signed_in_as(user.id, fingerprint(user.password_hash))
     )
     log.info("%s signed in from %s", user.name, _client(request))
-    return RedirectResponse(safe_next(next), status_code=303)
+    response = RedirectResponse(safe_next(next), status_code=303)
+    svc.devices.remember(request, response, name)
+    return response
+
+
+def wait_text(seconds: int) -> str:
+    """``45 seconds``, ``1 second``, ``15 minutes``: a wait for people."""
+    if seconds >= 120:
+        minutes = -(-seconds // 60)
+        return f"{minutes} minutes"
+    return "1 second" if seconds == 1 else f"{seconds} seconds"
+
+
+def _refused(request: Request, next: str | None, refusal: Refusal) -> Response:
+    if refusal.reason == "busy":
+        error, status = "The server is busy with other sign-ins. Try again in a moment.", 503
+    else:
+        error = f"Too many sign-in attempts. Try again in {wait_text(refusal.retry_after)}."
+        status = 429
+    response = render(
+        request, "login.html", {"next": safe_next(next), "error": error}, status_code=status
+    )
+    response.headers["Retry-After"] = str(refusal.retry_after)
+    return response
 
 
 @router.post("/logout", dependencies=[Protected])

@@ -9,7 +9,14 @@ whole deployment's figures, however many workers run and wherever:
 * ``fakewatch_failures_total{reason}``: failed checks per reason code (store);
 * ``fakewatch_job_stage_seconds{stage}``: a histogram of each inference stage's time
   (``decode``, ``detect``, ``track``, ``classify``, ``decide``), and
-  ``fakewatch_check_latency_seconds``: from a check's creation to its verdict.
+  ``fakewatch_check_latency_seconds``: from a check's creation to its verdict;
+* ``fakewatch_signin_failures_total``: wrong names or passwords;
+  ``fakewatch_signin_refused_total{reason}``: attempts refused before the password was
+  checked (``backoff``, ``locked``, ``busy``); ``fakewatch_signin_locks_total`` and
+  ``fakewatch_signin_locked``: addresses locked so far and now (this process's own
+  counts: see :mod:`dashboard.throttle`);
+* ``fakewatch_uploads_refused_total{reason}``: upload-form files refused (``too_large``,
+  ``rate``, ``queue_full``).
 
 The histograms are fed incrementally: each scrape observes the checks finished
 since the previous one (the first looks back a day), so they behave as Prometheus
@@ -26,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from arq.connections import ArqRedis
-from prometheus_client import CollectorRegistry, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from redis.exceptions import RedisError
@@ -34,6 +41,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from dashboard.throttle import REASONS, SignInThrottle
 from db.columns import utcnow
 from db.models import FINISHED, Check
 
@@ -43,6 +51,7 @@ STAGE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60
 LATENCY_BUCKETS = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800)
 BACKFILL = timedelta(days=1)
 BATCH = 5000
+UPLOAD_REFUSALS = ("too_large", "rate", "queue_full")
 
 
 @dataclass
@@ -94,6 +103,37 @@ class _SnapshotCollector(Collector):
         yield failures
 
 
+class _SignInCollector(Collector):
+    def __init__(self, throttle: SignInThrottle) -> None:
+        self.throttle = throttle
+
+    def collect(self) -> Iterable[Metric]:
+        stats = self.throttle.stats
+        failures = CounterMetricFamily(
+            "fakewatch_signin_failures", "Sign-ins refused for a wrong name or password"
+        )
+        failures.add_metric([], stats.failures)
+        yield failures
+        refused = CounterMetricFamily(
+            "fakewatch_signin_refused",
+            "Sign-in attempts refused before their password was checked",
+            labels=["reason"],
+        )
+        for reason in REASONS:
+            refused.add_metric([reason], stats.refused.get(reason, 0))
+        yield refused
+        locks = CounterMetricFamily(
+            "fakewatch_signin_locks", "Addresses and devices locked after repeated failures"
+        )
+        locks.add_metric([], stats.locks)
+        yield locks
+        locked = GaugeMetricFamily(
+            "fakewatch_signin_locked", "Addresses and devices locked out of signing in now"
+        )
+        locked.add_metric([], self.throttle.locked_now())
+        yield locked
+
+
 class DashboardMetrics:
     """A registry of the dashboard's metrics and the reads that refresh it."""
 
@@ -103,6 +143,7 @@ class DashboardMetrics:
         sessions: async_sessionmaker[AsyncSession],
         redis: ArqRedis,
         queue_name: str,
+        throttle: SignInThrottle | None = None,
     ) -> None:
         self.sessions = sessions
         self.redis = redis
@@ -122,7 +163,17 @@ class DashboardMetrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self.uploads_refused = Counter(
+            "fakewatch_uploads_refused",
+            "Files refused by the upload form",
+            ["reason"],
+            registry=self.registry,
+        )
+        for reason in UPLOAD_REFUSALS:
+            self.uploads_refused.labels(reason=reason)
         self.registry.register(_SnapshotCollector(self))
+        if throttle is not None:
+            self.registry.register(_SignInCollector(throttle))
         self._since: datetime | None = None
         self._seen_at_since: set[int] = set()
         self._lock = asyncio.Lock()

@@ -1,4 +1,5 @@
-"""What the pages share: settings, the store, the queue client, templates and metrics."""
+"""What the pages share: settings, the store, the queue client, templates, metrics and
+the sign-in throttle."""
 
 from __future__ import annotations
 
@@ -11,20 +12,25 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from dashboard.devices import DeviceCookies
 from dashboard.metrics import DashboardMetrics
+from dashboard.sessions import dashboard_secret
+from dashboard.throttle import Policy, SignInThrottle
 from dashboard.view import register_filters
 from db.engine import create_engine, database_url, session_factory
 from db.schema import upgrade_database_async
 from fakewatch.settings import Settings
 from queue_worker.broker import redis_url
 from queue_worker.client import QueueClient
+from queue_worker.ratelimit import Rate, TokenBuckets
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 @dataclass
 class Services:
-    """What every request may need: settings, the store, the queue, templates, metrics."""
+    """What every request may need: settings, the store, the queue, templates, metrics,
+    the sign-in throttle and known devices, and the uploads' rate (shared with the bots)."""
 
     settings: Settings
     engine: AsyncEngine
@@ -32,6 +38,10 @@ class Services:
     queue: QueueClient
     templates: Jinja2Templates
     metrics: DashboardMetrics
+    throttle: SignInThrottle
+    devices: DeviceCookies
+    buckets: TokenBuckets
+    upload_rate: Rate | None
 
 
 def services(request: Request) -> Services:
@@ -56,7 +66,11 @@ async def open_services(settings: Settings, *, migrate: bool = True) -> Services
     queue = QueueClient(settings=settings, redis=redis, engine=engine, sessions=sessions)
     templates = Jinja2Templates(directory=str(TEMPLATES))
     register_filters(templates.env)
-    metrics = DashboardMetrics(sessions=sessions, redis=redis, queue_name=settings.queue_name)
+    throttle = SignInThrottle(Policy.from_settings(settings))
+    metrics = DashboardMetrics(
+        sessions=sessions, redis=redis, queue_name=settings.queue_name, throttle=throttle
+    )
+    secret = await asyncio.to_thread(dashboard_secret, settings)
     return Services(
         settings=settings,
         engine=engine,
@@ -64,4 +78,8 @@ async def open_services(settings: Settings, *, migrate: bool = True) -> Services
         queue=queue,
         templates=templates,
         metrics=metrics,
+        throttle=throttle,
+        devices=DeviceCookies(secret),
+        buckets=TokenBuckets(redis, prefix=settings.queue_name),
+        upload_rate=Rate.per_minute_with_burst(settings.user_checks_per_minute),
     )

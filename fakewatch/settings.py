@@ -116,6 +116,24 @@ class Settings(BaseSettings):
     dashboard_secret: SecretStr | None = Field(
         default=None, validation_alias=_env("FAKEWATCH_DASHBOARD_SECRET")
     )
+    # Sign-in limits, per client address and per account name (see dashboard/throttle.py).
+    # After SIGNIN_FREE_FAILURES failures each further attempt waits twice as long as the
+    # last (1 s, 2 s, 4 s... at most SIGNIN_MAX_BACKOFF_S); an address that reaches
+    # SIGNIN_LOCK_AFTER is refused for SIGNIN_LOCK_S. An account name is only ever slowed,
+    # never locked, so nobody can lock the real moderator out from somewhere else; failures
+    # are forgotten after SIGNIN_LOCK_S without any.
+    signin_free_failures: int = Field(
+        default=5, ge=1, le=1000, validation_alias=_env("FAKEWATCH_SIGNIN_FREE_FAILURES")
+    )
+    signin_max_backoff_s: float = Field(
+        default=60.0, ge=1, le=900, validation_alias=_env("FAKEWATCH_SIGNIN_MAX_BACKOFF_S")
+    )
+    signin_lock_after: int = Field(
+        default=10, ge=1, le=1000, validation_alias=_env("FAKEWATCH_SIGNIN_LOCK_AFTER")
+    )
+    signin_lock_s: float = Field(
+        default=900.0, ge=1, le=3600, validation_alias=_env("FAKEWATCH_SIGNIN_LOCK_S")
+    )
     # The worker's Prometheus exporter port (unset: no exporter).
     metrics_port: int | None = Field(
         default=None, ge=1, le=65535, validation_alias=_env("FAKEWATCH_METRICS_PORT")

@@ -9,7 +9,14 @@ import numpy as np
 import pytest
 
 from inference import samples
-from training.blend import blend_sequence, face_mask, sample_params, self_blend
+from training.blend import (
+    blend_sequence,
+    face_mask,
+    parts_from_name,
+    parts_mask,
+    sample_params,
+    self_blend,
+)
 
 SIZE = 128
 # Eyes, nose, mouth corners of a face centred in a 128 px crop (MTCNN's order).
@@ -38,11 +45,25 @@ def test_mask_in_unit_range_and_fake_differs_only_inside(face: np.ndarray, seed:
 def test_mask_covers_the_face_centre_not_the_corners(face: np.ndarray) -> None:
     for seed in range(8):
         params = sample_params(np.random.default_rng(seed))
+        if params.mask_kind == "parts":  # a part mask need not cover the nose
+            params = replace(params, parts=(False, False, True, False))
         hard = face_mask((SIZE, SIZE), LANDMARKS, params)
         assert hard[68, 64] == 1.0  # the nose
         assert hard[0, 0] == 0.0 and hard[-1, -1] == 0.0
         soft = self_blend(face, LANDMARKS, params).mask
         assert soft[68, 64] > 0.0
+
+
+def test_part_masks_cover_their_parts_only(face: np.ndarray) -> None:
+    eyes = parts_mask((SIZE, SIZE), LANDMARKS, (True, True, False, False))
+    mouth = parts_mask((SIZE, SIZE), LANDMARKS, (False, False, False, True))
+    (lx, ly), (rx, ry), _, (mlx, mly), (mrx, mry) = LANDMARKS
+    assert eyes[round(ly), round(lx)] == 1.0 and eyes[round(ry), round(rx)] == 1.0
+    assert eyes[round((mly + mry) / 2), round((mlx + mrx) / 2)] == 0.0
+    assert mouth[round((mly + mry) / 2), round((mlx + mrx) / 2)] == 1.0
+    assert mouth[round(ly), round(lx)] == 0.0
+    assert parts_from_name("fake/mid_26_1101.jpg") == (True, True, False, True)
+    assert parts_from_name("real_00001.jpg") is None
 
 
 def test_same_params_same_blend_different_params_differ(face: np.ndarray) -> None:

@@ -1,8 +1,9 @@
 """The training recipe: its configuration, the epoch make-up and the learning-rate schedule.
 
-Each epoch takes every labelled entry, each video track ``video_repeat`` times (a
-different random window each time) and fills up to ``samples_per_epoch`` with real
-photos, cycling through all of them over the epochs.
+Each epoch takes every labelled entry ``labelled_repeat`` times, each video track
+``video_repeat`` times (a different random window or augmentation each time) and
+fills up to ``samples_per_epoch`` with real photos, cycling through all of them over
+the epochs.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class FitConfig:
     strong_epochs: int = 0  # curriculum: epochs (from the first) with strong blends
     samples_per_epoch: int | None = None  # entries; None: every entry once
     video_repeat: int = 4
+    labelled_repeat: int = 1  # labelled entries (e.g. the Photoshop composites) per epoch
     max_val: int | None = 600  # val real sequences kept (each also gives a self-blend)
     model_margin: float = 0.3  # the pipeline's margin for these weights
     input_size: int = 224  # Lite0's native size
@@ -90,7 +92,7 @@ def epoch_entries(
     fixed = [e for e in train if e.sequence.labelled]
     videos = [e for e in train if not e.sequence.labelled and e.sequence.kind == "video"]
     photos = [e for e in train if not e.sequence.labelled and e.sequence.kind != "video"]
-    chosen = fixed + videos * config.video_repeat
+    chosen = fixed * config.labelled_repeat + videos * config.video_repeat
     room = len(photos) if config.samples_per_epoch is None else config.samples_per_epoch
     room = max(0, min(len(photos), room - len(chosen)))
     if room and photos:

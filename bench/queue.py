@@ -37,11 +37,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fakewatch.settings import Settings
+from base.settings import Settings
 
 if TYPE_CHECKING:
-    from inference.pipeline import Pipeline
     from inference.workload import Workload
+
+    from inference.pipeline import Pipeline
 
 WORKER_START_TIMEOUT_S = 600.0
 JOB_TIMEOUT_S = 600.0

@@ -17,12 +17,12 @@ from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.types import Scope
 
+from base.settings import Settings
 from dashboard import auth, checks, health, stats, uploads
 from dashboard.bodies import BodyLimit
 from dashboard.errors import CsrfRejected, SignInRequired
 from dashboard.services import open_services
 from dashboard.sessions import SessionCodec, dashboard_secret, session_middleware
-from fakewatch.settings import Settings
 
 log = logging.getLogger(__name__)
 # The largest body of any other form (sign-in, review, sign-out): a few fields.

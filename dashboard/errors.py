@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fakewatch.errors import FakeWatchError
+from base.errors import FakeWatchError
 
 
 class DashboardError(FakeWatchError):

@@ -12,6 +12,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from base.settings import Settings
 from dashboard.devices import DeviceCookies
 from dashboard.metrics import DashboardMetrics
 from dashboard.sessions import dashboard_secret
@@ -19,7 +20,6 @@ from dashboard.throttle import Policy, SignInThrottle
 from dashboard.view import register_filters
 from db.engine import create_engine, database_url, session_factory
 from db.schema import upgrade_database_async
-from fakewatch.settings import Settings
 from queue_worker.broker import redis_url
 from queue_worker.client import QueueClient
 from queue_worker.ratelimit import Rate, TokenBuckets

@@ -25,7 +25,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.requests import Request
 from starlette.responses import Response
 
-from fakewatch.settings import Settings
+from base.settings import Settings
 
 log = logging.getLogger(__name__)
 

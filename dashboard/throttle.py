@@ -36,7 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from fakewatch.settings import Settings
+from base.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ MAX_RECORDS = 50_000
 
 @dataclass(frozen=True)
 class Policy:
-    """The thresholds (from ``FAKEWATCH_SIGNIN_*``; see :class:`fakewatch.settings.Settings`)."""
+    """The thresholds (from ``FAKEWATCH_SIGNIN_*``; see :class:`base.settings.Settings`)."""
 
     free_failures: int = 5
     max_backoff_s: float = 60.0

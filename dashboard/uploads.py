@@ -19,10 +19,10 @@ from fastapi import APIRouter, Depends, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from redis.exceptions import RedisError
 
+from base.errors import MediaError
 from dashboard.auth import Protected, SignedIn
 from dashboard.services import Services, services
 from dashboard.view import render
-from fakewatch.errors import MediaError
 from queue_worker.contracts import MediaContext
 from queue_worker.errors import QueueFull, QueueUnavailable
 from queue_worker.ratelimit import Decision

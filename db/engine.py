@@ -15,8 +15,8 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
+from base.settings import Settings
 from db.errors import StoreError
-from fakewatch.settings import Settings
 
 # Driver for each plain scheme operators write.
 _ASYNC_DRIVERS = {

@@ -11,6 +11,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 COPY pyproject.toml README.md ./
+COPY base ./base
 COPY fakewatch ./fakewatch
 COPY inference ./inference
 COPY queue_worker ./queue_worker

@@ -22,6 +22,7 @@ RUN pip install --index-url "${TORCH_INDEX_URL}" \
 
 WORKDIR /app
 COPY pyproject.toml README.md ./
+COPY base ./base
 COPY fakewatch ./fakewatch
 COPY inference ./inference
 COPY queue_worker ./queue_worker

@@ -1,8 +1,8 @@
 """FakeWatch: deepfake moderation for chat communities.
 
-This package holds what every process shares and nothing heavy: the error
-hierarchy, the settings object and the ``fakewatch`` command line. Importing it
-never imports torch.
+This package is the roof: the ``fakewatch`` command line and its commands, which
+wire the other packages together. What every process shares lives in :mod:`base`.
+Importing it never imports torch.
 """
 
 __version__ = "0.1.0"

@@ -14,10 +14,10 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from base.errors import FakeWatchError
+from base.scheduling import normal_scheduling
+from base.settings import load_settings
 from fakewatch import __version__
-from fakewatch.errors import FakeWatchError
-from fakewatch.scheduling import normal_scheduling
-from fakewatch.settings import load_settings
 
 COMMANDS = (
     "fakewatch.commands.check",

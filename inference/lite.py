@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
-from fakewatch.errors import WeightsMissing
+from base.errors import WeightsMissing
 from inference.torchvision_compat import ensure_torchvision
 
 if TYPE_CHECKING:

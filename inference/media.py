@@ -7,7 +7,7 @@ are sampled evenly over the whole clip by seeking, and decoding runs forward
 instead of seeking when the next sample lies in the keyframe interval already
 being decoded. Rotation metadata (display matrix, EXIF orientation) is applied.
 
-Every way a file can fail raises a specific :class:`fakewatch.errors.MediaError`.
+Every way a file can fail raises a specific :class:`base.errors.MediaError`.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import av.error
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from fakewatch.errors import (
+from base.errors import (
     CorruptMedia,
     EmptyMedia,
     MediaError,

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import torch
 from torch import nn
 
-from fakewatch.errors import WeightsInvalid
+from base.errors import WeightsInvalid
 from inference.torchvision_compat import ensure_torchvision
 
 if TYPE_CHECKING:

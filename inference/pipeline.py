@@ -25,7 +25,7 @@ from typing import TypeVar
 import cv2
 import torch
 
-from fakewatch.errors import ConfigurationError, MediaError
+from base.errors import ConfigurationError, MediaError
 from inference.classifier import (
     MAX_CROPS_PER_FORWARD,
     Precision,

@@ -10,7 +10,7 @@ Checkpoints of the public ResNeXt-LSTM project
 manifest: their layout is recognised and the legacy configuration used.
 
 Everything loads on the CPU with ``weights_only=True``; a bad file raises
-:class:`fakewatch.errors.WeightsInvalid` from its cause.
+:class:`base.errors.WeightsInvalid` from its cause.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any
 
 import torch
 
-from fakewatch.errors import WeightsInvalid, WeightsMissing
+from base.errors import WeightsInvalid, WeightsMissing
 from inference.model import (
     LEGACY_CONFIG,
     LEGACY_PREPROCESSING,

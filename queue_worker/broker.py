@@ -25,7 +25,7 @@ from pathlib import Path
 import redis
 from arq.connections import RedisSettings
 
-from fakewatch.settings import Settings
+from base.settings import Settings
 from queue_worker.errors import EmbeddedRedisError, QueueError
 
 log = logging.getLogger(__name__)

@@ -33,13 +33,13 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, WatchError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from base.errors import EmptyMedia, TooManyBytes
+from base.settings import Settings
 from db.checks import create_check, get_check_by_job_id, mark_failed, require_check
 from db.engine import create_engine, database_url, session_factory
 from db.errors import CheckNotFound, InvalidValue
 from db.models import Check
 from db.schema import upgrade_database_async
-from fakewatch.errors import EmptyMedia, TooManyBytes
-from fakewatch.settings import Settings
 from queue_worker.broker import redis_settings
 from queue_worker.contracts import ANALYZE, CheckResult, MediaContext, job_id
 from queue_worker.errors import CheckTimeout, QueueFull, QueueUnavailable

@@ -29,7 +29,7 @@ from prometheus_client import REGISTRY, Counter, Gauge, Histogram, start_http_se
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 
-from fakewatch.settings import Settings
+from base.settings import Settings
 from queue_worker.broker import redis_url
 
 log = logging.getLogger(__name__)

@@ -33,6 +33,8 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from base.errors import FakeWatchError
+from base.settings import Settings
 from db.chat_settings import default_chat_settings, get_chat_settings
 from db.checks import (
     find_done_by_hash,
@@ -44,8 +46,6 @@ from db.checks import (
 )
 from db.columns import utcnow
 from db.models import ChatSettings, Check
-from fakewatch.errors import FakeWatchError
-from fakewatch.settings import Settings
 from queue_worker.contracts import CheckResult, job_id
 from queue_worker.hashes import perceptual_hash
 from queue_worker.notices import announce

@@ -37,9 +37,9 @@ from arq.typing import WorkerCoroutine
 from arq.worker import Function, Worker, create_worker
 from redis.exceptions import RedisError
 
+from base.settings import Settings, load_settings
 from db.engine import create_engine, database_url, session_factory
 from db.schema import upgrade_database_async
-from fakewatch.settings import Settings, load_settings
 from queue_worker.broker import redis_settings
 from queue_worker.contracts import ANALYZE
 from queue_worker.metrics import instrument, start_exporter

@@ -35,12 +35,12 @@ def test_device() -> str:
 
 @pytest.fixture(autouse=True)
 def normal_scheduling_for_each_test() -> None:
-    """Keep this process off real-time scheduling (see fakewatch.scheduling).
+    """Keep this process off real-time scheduling (see base.scheduling).
 
     On the development machine the test process was seen to come under SCHED_FIFO 99
     partway through a run (nothing in this repository asks for it); torch's threads in
     this process, or a service it starts, then starve everything else.
     """
-    from fakewatch.scheduling import normal_scheduling
+    from base.scheduling import normal_scheduling
 
     normal_scheduling()

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from fakewatch.errors import MediaError
+from base.errors import MediaError
 from inference.pipeline import Pipeline
 from training.layout import MediaFile, walk
 from training.metrics import Roc, auc, eer, rates_at, roc

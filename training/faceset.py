@@ -21,7 +21,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from fakewatch.errors import FakeWatchError
+from base.errors import FakeWatchError
 
 INDEX = "index.json"
 CROPS = "crops.npy"

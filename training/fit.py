@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from fakewatch.errors import ConfigurationError
+from base.errors import ConfigurationError
 from inference.lite import LiteLSTM
 from inference.model import Classifier, ResNeXtLSTM, build_model
 from inference.weights import Manifest, Thresholds, load_weights, save_weights

@@ -19,7 +19,7 @@ from typing import Any
 
 import av
 
-from fakewatch.errors import MediaError
+from base.errors import MediaError
 
 FPS = 25
 BITRATE = 600_000  # bits per second, for every clip whatever its size was

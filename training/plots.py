@@ -13,7 +13,7 @@ def _pyplot() -> Any:
     try:
         import matplotlib
     except ImportError as e:
-        from fakewatch.errors import ConfigurationError
+        from base.errors import ConfigurationError
 
         raise ConfigurationError(
             "plots need matplotlib: pip install -e '.[train]' (the `train` extra)"

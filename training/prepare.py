@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from fakewatch.errors import MediaError
+from base.errors import MediaError
 from inference.faces import DetectorConfig, FaceBox, FaceDetector, crop_box, crop_face
 from inference.media import DecodedMedia, MediaLimits, decode
 from inference.tracks import FaceTrack, TrackerConfig, track

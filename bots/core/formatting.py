@@ -18,7 +18,7 @@ JUDGED = frozenset({"fake", "real", "inconclusive"})
 
 WORKING = "🔎 Analysing for face manipulation…"
 
-# Reason codes from fakewatch.errors and the worker, in words a chat member understands.
+# Reason codes from base.errors and the worker, in words a chat member understands.
 _REASONS = {
     "empty_file": "the file is empty",
     "unsupported_format": "it is not an image or video format FakeWatch can read",

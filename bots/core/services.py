@@ -19,6 +19,7 @@ from typing import Any, cast
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
+from base.settings import Settings
 from bots.core.errors import (
     BadArguments,
     QueueBusy,
@@ -45,7 +46,6 @@ from db.errors import CheckNotFound, InvalidValue
 from db.export import export_checks
 from db.models import ChatSettings
 from db.reviews import add_review, latest_decisions
-from fakewatch.settings import Settings
 from queue_worker import errors as queue_errors
 from queue_worker.client import QueueClient
 from queue_worker.contracts import CheckResult, MediaContext, RequestKind

@@ -28,6 +28,7 @@ from discord import app_commands
 from discord.ext import commands
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from base.settings import Settings
 from bots.core.flow import CheckFlow
 from bots.core.ports import Backend
 from bots.core.recovery import Recovery
@@ -36,7 +37,6 @@ from bots.discord.cogs import EXTENSIONS
 from bots.discord.endpoints import use_endpoints
 from bots.discord.media import PLATFORM
 from bots.discord.replies import LIMIT, DiscordReplies, send_ephemeral
-from fakewatch.settings import Settings
 from queue_worker.client import QueueClient
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ import yarl
 from discord.gateway import DiscordWebSocket
 from discord.http import INTERNAL_API_VERSION, Route
 
-from fakewatch.errors import ConfigurationError
+from base.errors import ConfigurationError
 
 DISCORD_API_BASE = f"https://discord.com/api/v{INTERNAL_API_VERSION}"
 DISCORD_GATEWAY_URL = "wss://gateway.discord.gg/"

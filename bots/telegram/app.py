@@ -34,6 +34,8 @@ from telegram.ext import (
     filters,
 )
 
+from base.errors import ConfigurationError
+from base.settings import Settings
 from bots.core import formatting
 from bots.core.errors import BotError
 from bots.core.flow import CheckFlow
@@ -46,8 +48,6 @@ from bots.telegram.media import BOT_API_DOWNLOAD_LIMIT, PLATFORM
 from bots.telegram.replies import TelegramReplies
 from bots.telegram.state import KEY, BotState, app_state
 from bots.telegram.webhook import Webhook, WebhookServer
-from fakewatch.errors import ConfigurationError
-from fakewatch.settings import Settings
 
 log = logging.getLogger(__name__)
 

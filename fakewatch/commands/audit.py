@@ -8,7 +8,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from fakewatch.settings import Settings
+from base.settings import Settings
 
 if TYPE_CHECKING:
     from db.audit import AuditFilter

@@ -18,13 +18,14 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fakewatch.errors import ConfigurationError, WeightsMissing
-from fakewatch.settings import Settings
+from base.errors import ConfigurationError, WeightsMissing
+from base.settings import Settings
 
 if TYPE_CHECKING:
+    from inference.workload import Workload
+
     from inference.pipeline import Pipeline
     from inference.weights import LoadedWeights
-    from inference.workload import Workload
 
 # The architecture of the public ResNeXt-50 checkpoints, with random weights: what the bench
 # measures when no trained weights are installed (it costs what those checkpoints cost).

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fakewatch.settings import Settings
+from base.settings import Settings
 
 if TYPE_CHECKING:
     from inference.pipeline import Pipeline

@@ -6,7 +6,7 @@ import argparse
 import asyncio
 from typing import Any
 
-from fakewatch.settings import Settings
+from base.settings import Settings
 
 
 def register(sub: Any) -> None:

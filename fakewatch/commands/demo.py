@@ -9,9 +9,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from base.errors import WeightsMissing
+from base.settings import Settings
 from fakewatch.commands.check import add_model_options, build_pipeline, format_verdict
-from fakewatch.errors import WeightsMissing
-from fakewatch.settings import Settings
 
 
 def register(sub: Any) -> None:

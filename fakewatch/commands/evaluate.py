@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from base.errors import ConfigurationError
+from base.settings import Settings
 from fakewatch.commands.check import add_model_options, build_pipeline
-from fakewatch.errors import ConfigurationError
-from fakewatch.settings import Settings
 
 
 def register(sub: Any) -> None:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
 
-from fakewatch.settings import Settings
+from base.settings import Settings
 
 HEALTH_TIMEOUT_S = 120.0
 # A worker finishes its running job for up to 10 s after SIGTERM (queue_worker.worker).
@@ -119,7 +119,7 @@ def _command(*args: str, verbose: int) -> list[str]:
 
 def _worker_weights(settings: Settings) -> str | None:
     """``random`` when no trained weights are installed (with a warning), else ``None``."""
-    from fakewatch.errors import WeightsError
+    from base.errors import WeightsError
     from inference.weights import resolve
 
     try:

@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fakewatch.errors import FakeWatchError
-from fakewatch.settings import Settings
+from base.errors import FakeWatchError
+from base.settings import Settings
 
 if TYPE_CHECKING:
     from queue_worker.client import QueueClient

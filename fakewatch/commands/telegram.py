@@ -7,7 +7,7 @@ import asyncio
 import logging
 from typing import Any
 
-from fakewatch.settings import Settings
+from base.settings import Settings
 
 
 def register(sub: Any) -> None:

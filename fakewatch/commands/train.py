@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from fakewatch.errors import ConfigurationError
-from fakewatch.settings import Settings
+from base.errors import ConfigurationError
+from base.settings import Settings
 
 
 def register(sub: Any) -> None:

@@ -12,8 +12,8 @@ import getpass
 import sys
 from typing import Any
 
-from fakewatch.errors import ConfigurationError
-from fakewatch.settings import Settings
+from base.errors import ConfigurationError
+from base.settings import Settings
 
 
 def register(sub: Any) -> None:

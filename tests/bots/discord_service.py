@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
+from base.settings import Settings, load_settings
 from bots.discord.bot import FakeWatchBot
-from fakewatch.settings import Settings, load_settings
 from queue_worker.client import QueueClient
 from tests.bots.discord_fake import FakeDiscord
 from tests.services import REDIS_URL, delete_queue_keys, redis_reachable

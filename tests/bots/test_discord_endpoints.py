@@ -8,10 +8,10 @@ import yarl
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
+from base.errors import ConfigurationError
 from bots.core.permissions import Action, Role
 from bots.discord.endpoints import api_base_url, gateway_url, use_endpoints
 from bots.discord.roles import role_for
-from fakewatch.errors import ConfigurationError
 
 
 @pytest.mark.parametrize(

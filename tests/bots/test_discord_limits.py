@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 
-from fakewatch.settings import Settings
+from base.settings import Settings
 from queue_worker.client import QueueClient
 from tests.bots.discord_fake import FakeDiscord
 from tests.bots.discord_fixtures import fake_discord  # noqa: F401 (fixture)

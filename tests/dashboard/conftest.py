@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from base.settings import Settings, load_settings
 from dashboard.accounts import create_account
 from db.engine import create_engine
 from db.schema import upgrade_database
-from fakewatch.settings import Settings, load_settings
 from tests.services import REDIS_URL, create_pg_database, drop_pg_database, queue_name  # noqa: F401
 
 with warnings.catch_warnings():

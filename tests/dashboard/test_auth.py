@@ -8,9 +8,9 @@ import asyncio
 import pytest
 from itsdangerous import URLSafeTimedSerializer
 
+from base.settings import Settings
 from dashboard.accounts import change_password
 from dashboard.sessions import COOKIE
-from fakewatch.settings import Settings
 from tests.dashboard.conftest import PASSWORD, TestClient, csrf_of, sign_in
 from tests.dashboard.factories import make_checks
 

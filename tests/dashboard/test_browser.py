@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 import uvicorn
 
+from base.settings import Settings
 from dashboard.app import create_app
-from fakewatch.settings import Settings
 from inference import samples
 from tests.dashboard.conftest import MODERATOR, PASSWORD
 from tests.dashboard.factories import make_checks

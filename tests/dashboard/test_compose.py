@@ -25,8 +25,8 @@ import jsonschema
 import pytest
 import yaml
 
+from base.settings import Settings
 from fakewatch.cli import build_parser
-from fakewatch.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"

@@ -7,7 +7,7 @@ import socket
 import pytest
 import redis
 
-from fakewatch.settings import Settings
+from base.settings import Settings
 from tests.dashboard.conftest import TestClient
 from tests.dashboard.factories import TIMINGS, make_checks
 from tests.services import REDIS_URL

@@ -11,10 +11,10 @@ from datetime import timedelta
 
 import pytest
 
+from base.settings import Settings
 from db.columns import utcnow
 from db.engine import create_engine, session_factory
 from db.reviews import reviews_of
-from fakewatch.settings import Settings
 from tests.dashboard.conftest import TestClient, csrf_of
 from tests.dashboard.factories import make_checks
 

@@ -11,7 +11,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from fakewatch.settings import load_settings
+from base.settings import load_settings
 from queue_worker.broker import EmbeddedRedis
 
 STARTUP_TIMEOUT_S = 120

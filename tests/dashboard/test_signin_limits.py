@@ -19,9 +19,9 @@ import uvicorn
 from fastapi import FastAPI
 from itsdangerous import URLSafeTimedSerializer
 
+from base.settings import Settings
 from dashboard import auth
 from dashboard.devices import COOKIE as DEVICE_COOKIE
-from fakewatch.settings import Settings
 from tests.dashboard.conftest import MODERATOR, PASSWORD, TestClient, csrf_of
 
 WRONG = "not the password"

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from base.settings import load_settings
 from dashboard import throttle
 from dashboard.throttle import Attempt, Policy, Refusal, SignInThrottle, address_key
-from fakewatch.settings import load_settings
 from tests.dashboard.test_signin_limits import FakeClock
 
 

@@ -6,10 +6,10 @@ import asyncio
 
 import redis
 
+from base.settings import Settings
 from db.checks import get_check
 from db.engine import create_engine, session_factory
 from db.models import Check
-from fakewatch.settings import Settings
 from inference import samples
 from tests.dashboard.conftest import TestClient, csrf_of
 from tests.services import REDIS_URL

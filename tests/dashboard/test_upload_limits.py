@@ -14,7 +14,7 @@ import pytest
 import redis
 import uvicorn
 
-from fakewatch.settings import Settings
+from base.settings import Settings
 from inference import samples
 from tests.dashboard.conftest import TestClient, csrf_of, sign_in
 from tests.dashboard.test_signin_limits import _free_port, metric

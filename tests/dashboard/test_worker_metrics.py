@@ -10,7 +10,7 @@ import pytest
 import redis
 from prometheus_client import CollectorRegistry
 
-from fakewatch.settings import load_settings
+from base.settings import load_settings
 from queue_worker import metrics
 from tests.services import REDIS_URL
 

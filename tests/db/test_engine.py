@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from base.settings import load_settings
 from db.engine import async_url, database_url, sqlite_file
 from db.errors import StoreError
-from fakewatch.settings import load_settings
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 :func:`corpus` returns every file with the outcomes the decoder may give for it:
 ``ok`` (the bytes are a valid picture after all, e.g. a JPEG with a ZIP appended) or
-the stable codes of :mod:`fakewatch.errors` that name what is wrong. Files are built
+the stable codes of :mod:`base.errors` that name what is wrong. Files are built
 with Pillow and PyAV, then broken on purpose: truncated, bit-flipped, with headers
 that lie about sizes, durations and frame counts, with absurd frame rates, as
 decompression bombs, polyglots and plain non-media.

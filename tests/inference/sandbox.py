@@ -61,7 +61,7 @@ def _status_kb(field: str) -> int:
 
 
 def _child(conn: Connection, data: bytes, frames: int, max_pixels: int | None) -> None:
-    from fakewatch.errors import MediaError
+    from base.errors import MediaError
     from inference.media import MediaLimits, decode
 
     start_rss = _status_kb("VmRSS")
@@ -103,7 +103,7 @@ def _get_context() -> Any:
     global _context
     if _context is None:
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["inference.media", "fakewatch.errors", "numpy", "av", "PIL"])
+        ctx.set_forkserver_preload(["inference.media", "base.errors", "numpy", "av", "PIL"])
         _context = ctx
     return _context
 

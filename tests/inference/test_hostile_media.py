@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fakewatch.errors import CorruptMedia, TooLong, TooManyPixels
+from base.errors import CorruptMedia, TooLong, TooManyPixels
 from inference.media import MediaLimits, decode
 from tests.inference import hostile
 from tests.inference.sandbox import Outcome, decode_in_child

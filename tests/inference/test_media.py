@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fakewatch.errors import (
+from base.errors import (
     CorruptMedia,
     EmptyMedia,
     NoFrames,

@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from fakewatch.errors import WeightsInvalid
+from base.errors import WeightsInvalid
 from inference.model import LEGACY_CONFIG, ModelConfig, build_model, count_parameters
 from inference.torchvision_compat import ensure_torchvision
 from inference.weights import load_weights

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from fakewatch.errors import WeightsInvalid, WeightsMissing
+from base.errors import WeightsInvalid, WeightsMissing
 from inference.model import ModelConfig, Preprocessing, build_model
 from inference.weights import Manifest, Thresholds, load_weights, save_weights
 

@@ -15,9 +15,9 @@ import pytest
 from arq.connections import ArqRedis, create_pool
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from base.settings import Settings, load_settings
 from db.engine import create_engine, database_url, session_factory
 from db.schema import upgrade_database
-from fakewatch.settings import Settings, load_settings
 from inference.pipeline import Pipeline
 from inference.weights import random_weights
 from queue_worker.broker import redis_settings

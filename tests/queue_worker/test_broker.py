@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from fakewatch.settings import load_settings
+from base.settings import load_settings
 from queue_worker.broker import EmbeddedRedis, redis_server_binary, redis_settings
 from queue_worker.client import QueueClient
 from queue_worker.contracts import MediaContext

@@ -12,10 +12,10 @@ import pytest
 from arq.connections import ArqRedis
 from arq.constants import job_key_prefix
 
+from base.errors import EmptyMedia, MediaTooLarge
+from base.settings import Settings
 from db.checks import get_check, require_check, store_verdict
 from db.errors import CheckNotFound, InvalidValue
-from fakewatch.errors import EmptyMedia, MediaTooLarge
-from fakewatch.settings import Settings
 from queue_worker.client import QueueClient
 from queue_worker.contracts import ANALYZE, MediaContext, job_id
 from queue_worker.errors import CheckTimeout, QueueFull, QueueUnavailable

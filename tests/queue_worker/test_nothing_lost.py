@@ -20,11 +20,11 @@ from arq.connections import create_pool
 from arq.constants import in_progress_key_prefix, job_key_prefix
 from sqlalchemy import func, select
 
+from base.settings import Settings
 from db.checks import get_checks, require_check
 from db.engine import create_engine, database_url, session_factory
 from db.models import Check
 from db.schema import upgrade_database
-from fakewatch.settings import Settings
 from queue_worker.broker import redis_settings
 from queue_worker.client import QueueClient
 from queue_worker.contracts import MediaContext, job_id

@@ -6,8 +6,8 @@ import asyncio
 
 from arq.connections import ArqRedis
 
+from base.settings import Settings
 from db.checks import store_verdict
-from fakewatch.settings import Settings
 from queue_worker.client import QueueClient
 from queue_worker.contracts import MediaContext
 from queue_worker.notices import DoneNotices, announce

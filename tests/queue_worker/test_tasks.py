@@ -18,11 +18,11 @@ from arq.connections import ArqRedis
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
+from base.settings import Settings
 from db.chat_settings import update_chat_settings
 from db.checks import create_check, require_check
 from db.columns import utcnow
 from db.models import Check
-from fakewatch.settings import Settings
 from inference.pipeline import Pipeline
 from queue_worker.contracts import ANALYZE, CheckResult, job_id
 from queue_worker.tasks import WorkerState, analyze, fail_lost_checks, purge_media

@@ -18,10 +18,10 @@ from typing import Any
 from redis.asyncio import Redis
 from sqlalchemy import select
 
+from base.settings import load_settings
 from bots.core import formatting
 from db.engine import create_engine, database_url, session_factory
 from db.models import Check
-from fakewatch.settings import load_settings
 from tests.bots.discord_fake import FakeDiscord
 from tests.bots.telegram_fake import Call, FakeTelegram, message, photo_sizes, user
 from tests.reliability.harness import RssSampler, Service, service_env

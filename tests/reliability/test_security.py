@@ -14,9 +14,9 @@ from urllib.parse import quote
 import redis
 from sqlalchemy import text, update
 
+from base.settings import load_settings
 from db.engine import create_engine, session_factory
 from db.models import Check
-from fakewatch.settings import load_settings
 from tests.bots.telegram_fake import FakeTelegram, command, message
 from tests.reliability.conftest import make_system
 from tests.reliability.harness import RedisServer, distinct_jpeg

@@ -10,7 +10,7 @@ import av
 import numpy as np
 import pytest
 
-from fakewatch.errors import MediaError
+from base.errors import MediaError
 from inference import samples
 from training.normalise import BITRATE, normalise_video, normalised, normalised_size
 

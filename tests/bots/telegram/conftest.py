@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from fakewatch.settings import Settings, load_settings
+from base.settings import Settings, load_settings
 from tests.bots.telegram_fake import FakeTelegram
 from tests.services import (  # noqa: F401  (fixtures)
     REDIS_URL,

@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from base.settings import Settings
 from bots.core import formatting
 from bots.core.services import Services
 from bots.telegram.app import build_application, running
 from db.models import Check
-from fakewatch.settings import Settings
 from tests.bots.telegram_fake import Call, FakeTelegram, command, message
 
 

@@ -10,11 +10,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from base.settings import Settings
 from bots.core import formatting
 from bots.core.services import Services
 from bots.telegram.app import build_application, running
 from db.models import Check
-from fakewatch.settings import Settings
 from tests.bots.telegram.conftest import WorkerRunner
 from tests.bots.telegram_fake import GROUP, Call, FakeTelegram, message, photo_sizes, user
 from tests.reliability.harness import distinct_jpeg

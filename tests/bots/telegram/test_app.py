@@ -14,11 +14,11 @@ from unittest.mock import ANY
 import httpx
 import pytest
 
+from base.errors import ConfigurationError
+from base.settings import Settings
 from bots.telegram.app import api_urls, build_application, running
 from bots.telegram.intake import Intake
 from bots.telegram.webhook import Webhook, WebhookServer
-from fakewatch.errors import ConfigurationError
-from fakewatch.settings import Settings
 from inference import samples
 from tests.bots.telegram.conftest import TOKEN
 from tests.bots.telegram_fake import GROUP, FakeTelegram, command, message, photo_sizes, user

@@ -8,8 +8,8 @@ import io
 
 import pytest
 
+from base.settings import Settings
 from bots.telegram.handlers import UNKNOWN_USERNAME
-from fakewatch.settings import Settings
 from tests.bots.telegram.helpers import ask, bot, status_of, stored_count
 from tests.bots.telegram_fake import GROUP, FakeTelegram, message, photo_sizes, user
 from tests.reliability.harness import distinct_jpeg

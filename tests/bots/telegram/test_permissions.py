@@ -9,9 +9,9 @@ import io
 
 from sqlalchemy import func, select
 
+from base.settings import Settings
 from bots.core.services import Services
 from db.models import ChatSettings, Review
-from fakewatch.settings import Settings
 from tests.bots.telegram.conftest import WorkerRunner
 from tests.bots.telegram.helpers import ask, bot
 from tests.bots.telegram_fake import GROUP, FakeTelegram, message, photo_sizes, user

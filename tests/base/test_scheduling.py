@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from fakewatch.scheduling import normal_scheduling
+from base.scheduling import normal_scheduling
 
 CAN_SET_RT = hasattr(os, "sched_setscheduler") and os.geteuid() == 0
 

@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from fakewatch.errors import ConfigurationError
+from base.errors import ConfigurationError
 
 DeviceName = Literal["auto", "cpu", "cuda"]
 

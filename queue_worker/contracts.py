@@ -64,6 +64,9 @@ class CheckResult:
     ``inconclusive``, ``no_face`` when ``done``; ``unsupported`` or ``error`` when
     ``failed``, with ``reason`` (plain words to show) and ``reason_code`` (stable, to
     match on). ``deduplicated`` says the verdict was reused from identical bytes.
+    ``media_kind`` is what the worker decoded (``image`` or ``video``); ``details`` the
+    verdict's per-face and per-frame scores and manipulation map (``db.checks.DETAIL_KEYS``),
+    from which the bots draw the pictures of a reply.
     """
 
     check_id: int
@@ -79,6 +82,8 @@ class CheckResult:
     deduplicated: bool = False
     created_at: str | None = None  # ISO 8601, UTC
     finished_at: str | None = None
+    media_kind: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
 
     @property
     def finished(self) -> bool:
@@ -94,4 +99,5 @@ class CheckResult:
         """The inverse of :meth:`to_dict`; unknown keys are ignored."""
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         known["timings"] = dict(known.get("timings") or {})
+        known["details"] = dict(known.get("details") or {})
         return cls(**known)

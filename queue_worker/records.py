@@ -24,4 +24,6 @@ def check_result(check: Check) -> CheckResult:
         deduplicated=check.deduplicated_from is not None,
         created_at=check.created_at.isoformat() if check.created_at else None,
         finished_at=check.finished_at.isoformat() if check.finished_at else None,
+        media_kind=check.media_kind,
+        details=dict(check.details or {}),
     )

@@ -63,8 +63,8 @@ class Reply:
         reply_to: Where it goes: what the platform's ``working`` returned, plus the
             flow's keys ``chat_id``, ``message_id``, ``mode``, ``request``,
             ``author_name``, ``author_username`` (what ``/audit @name`` matches),
-            ``chat_title``. Stored with the check, so a restarted bot can still answer
-            in the right place.
+            ``chat_title``, ``explain`` (the map was asked for). Stored with the check,
+            so a restarted bot can still answer in the right place.
         check_id: The check, when one was queued.
         outcome: The finished check, when there is one.
         label: The verdict label under the chat's thresholds.
@@ -285,6 +285,7 @@ class CheckFlow:
             "author_name": media.author_name,
             "author_username": media.author_username,
             "chat_title": media.chat_title,
+            **({"explain": True} if request.explain else {}),
         }
         check_id = await self._submit(
             media, request=request, reply_to=reply_to, conv=conversation, interrupted=interrupted

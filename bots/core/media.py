@@ -101,10 +101,12 @@ class Request:
     Attributes:
         kind: ``auto`` (posted in a chat with automatic checks on) or ``command``.
         requested_by: The user who asked, for commands.
+        explain: The asker wants the manipulation map with the verdict (``/check explain``).
     """
 
     kind: Literal["auto", "command"] = "auto"
     requested_by: str | None = None
+    explain: bool = False
 
 
 def megabytes(size: int) -> str:

@@ -8,7 +8,7 @@ them with the real queue client and database.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
@@ -64,6 +64,10 @@ class CheckOutcome(Protocol):
     def reason_code(self) -> str | None: ...
     @property
     def deduplicated(self) -> bool: ...
+    @property
+    def media_kind(self) -> str | None: ...  # image or video, as the worker decoded it
+    @property
+    def details(self) -> Mapping[str, Any]: ...  # per-frame scores, the manipulation map
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,6 +84,8 @@ class Outcome:
     reason: str | None = None
     reason_code: str | None = None
     deduplicated: bool = False
+    media_kind: str | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def finished(self) -> bool:

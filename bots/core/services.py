@@ -75,6 +75,8 @@ def outcome_of(result: CheckResult) -> Outcome:
         reason=result.reason,
         reason_code=result.reason_code,
         deduplicated=result.deduplicated,
+        media_kind=result.media_kind,
+        details=result.details,
     )
 
 

@@ -12,12 +12,18 @@ recovers. Two shapes of ``reply_to`` exist:
   valid for 15 minutes; after that (a long outage) the verdict goes to the user by direct
   message instead. The token is a short-lived credential: it is never logged.
 
+A verdict with a picture (:mod:`bots.core.pictures`: the per-frame timeline of a fake or
+inconclusive video, the manipulation map on request) carries it as an embed's image, the
+PNG attached to the same message; where Discord refuses it (no *Attach Files* or *Embed
+Links* permission) the verdict goes as text alone.
+
 :class:`MessageConversation` and :class:`InteractionConversation` add what needs the live
 message or interaction: the reaction or "thinking" state, and refusals.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import time
 from collections.abc import Mapping
@@ -27,6 +33,7 @@ import discord
 
 from bots.core import formatting
 from bots.core.flow import Mode, Reply
+from bots.core.pictures import Picture, reply_picture
 from bots.core.recovery import Undeliverable
 
 log = logging.getLogger(__name__)
@@ -38,6 +45,8 @@ REACTIONS = {"fake": "🚨", "real": "✅", "inconclusive": "🤔"}
 # Discord accepts followups for 15 minutes after the interaction; keep a margin.
 WEBHOOK_LIFETIME_S = 14 * 60
 NO_MENTIONS = discord.AllowedMentions.none()
+EMBED_TITLE_LIMIT = 256  # Discord's limit on an embed's title
+EMBED_COLOUR = discord.Colour(0xC0392B)
 
 
 class DiscordReplies:
@@ -51,13 +60,14 @@ class DiscordReplies:
         where = reply.reply_to
         try:
             if "webhook_token" in where:
-                await self._answer_interaction(where, reply.text)
+                await self._answer_interaction(where, reply.text, picture=reply_picture(reply))
             elif reply.mode == "react":
                 await self._react(reply)
             elif reply.action == "delete_and_report" and reply.final:
                 await self._delete_and_report(reply)
             else:
-                await self._reply(where, reply.text, final=reply.final)
+                picture = reply_picture(reply)
+                await self._reply(where, reply.text, final=reply.final, picture=picture)
         except (discord.NotFound, discord.Forbidden) as e:
             raise Undeliverable(f"cannot answer in channel {where.get('channel_id')}") from e
 
@@ -82,15 +92,32 @@ class DiscordReplies:
             # Missing Add Reactions, or the message is gone: the check itself still counts.
             log.warning("could not change a reaction in channel %s: %s", where["channel_id"], e)
 
-    async def _reply(self, where: Mapping[str, Any], text: str, *, final: bool) -> None:
+    async def _reply(
+        self, where: Mapping[str, Any], text: str, *, final: bool, picture: Picture | None = None
+    ) -> None:
         reference = discord.MessageReference(
             message_id=int(where["message_id"]),
             channel_id=int(where["channel_id"]),
             fail_if_not_exists=False,  # the verdict still matters if the post was deleted
         )
-        await self._channel(where["channel_id"]).send(
-            formatting.clip(text, LIMIT), reference=reference, allowed_mentions=NO_MENTIONS
-        )
+        channel, text = self._channel(where["channel_id"]), formatting.clip(text, LIMIT)
+        sent = False
+        if picture is not None:
+            embed, file = embedded(picture)
+            try:
+                await channel.send(
+                    text,
+                    embed=embed,
+                    file=file,
+                    reference=reference,
+                    allowed_mentions=NO_MENTIONS,
+                )
+                sent = True
+            except discord.HTTPException as e:
+                # No Attach Files or Embed Links here: the verdict goes as text.
+                log.warning("could not attach the picture in %s (%s)", where["channel_id"], e)
+        if not sent:
+            await channel.send(text, reference=reference, allowed_mentions=NO_MENTIONS)
         if final and where.get("reaction"):
             await self.react(where, str(where["reaction"]), remove=True)
 
@@ -136,15 +163,31 @@ class DiscordReplies:
 
     # --- interactions ------------------------------------------------------------------
 
-    async def _answer_interaction(self, where: Mapping[str, Any], text: str) -> None:
+    async def _answer_interaction(
+        self, where: Mapping[str, Any], text: str, *, picture: Picture | None = None
+    ) -> None:
         text = formatting.clip(text, LIMIT)
         if time.time() < float(where.get("webhook_expires_at") or 0):
             webhook = discord.Webhook.partial(
                 int(where["application_id"]), str(where["webhook_token"]), client=self.client
             )
-            await webhook.edit_message(
-                int(where["response_message_id"]), content=text, allowed_mentions=NO_MENTIONS
-            )
+            message_id = int(where["response_message_id"])
+            if picture is not None:
+                embed, file = embedded(picture)
+                try:
+                    await webhook.edit_message(
+                        message_id,
+                        content=text,
+                        embed=embed,
+                        attachments=[file],
+                        allowed_mentions=NO_MENTIONS,
+                    )
+                    return
+                except discord.HTTPException as e:
+                    if isinstance(e, discord.NotFound):
+                        raise
+                    log.warning("could not attach the picture to an answer (%s)", e)
+            await webhook.edit_message(message_id, content=text, allowed_mentions=NO_MENTIONS)
             return
         # The interaction expired (the bot was down too long): tell the user directly.
         user = self.client.get_user(int(where["user_id"])) or await self.client.fetch_user(
@@ -153,6 +196,16 @@ class DiscordReplies:
         await user.send(
             formatting.clip(f"Your FakeWatch check in <#{where['channel_id']}>:\n{text}", LIMIT)
         )
+
+
+def embedded(picture: Picture) -> tuple[discord.Embed, discord.File]:
+    """An embed showing the picture, and the file it refers to (to attach with it)."""
+    file = discord.File(
+        io.BytesIO(picture.data), filename=picture.name, description=picture.description[:1024]
+    )
+    embed = discord.Embed(title=picture.description[:EMBED_TITLE_LIMIT], colour=EMBED_COLOUR)
+    embed.set_image(url=f"attachment://{picture.name}")
+    return embed, file
 
 
 class MessageConversation(DiscordReplies):

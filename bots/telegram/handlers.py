@@ -33,11 +33,17 @@ HELP = (
     "• In groups and channels where automatic checks are on, every photo and video "
     "is checked.\n"
     "• /check as a reply to a photo or video (or as its caption) checks it on demand; "
-    "this works in a private chat with me too.\n"
+    "this works in a private chat with me too. /check explain also shows where on the "
+    "face the model sees blending.\n"
     "Administrators: /audit [label] [period] [count] [@user] · /settings · "
     "/verdict CHECK real|fake [note]"
 )
-CHECK_USAGE = "Reply /check to a photo or video, or send one with /check as its caption."
+CHECK_USAGE = (
+    "Reply /check to a photo or video, or send one with /check as its caption; "
+    "/check explain adds the manipulation map."
+)
+# "/check explain" (or "map"): the verdict comes with the manipulation map.
+EXPLAIN_WORDS = frozenset({"explain", "map"})
 UNKNOWN_USERNAME = (
     "No post checked in this chat came from @{name}. I match a @username as Telegram "
     "gave it with each post I checked here, never a display name (anyone can copy one). "
@@ -79,7 +85,9 @@ async def check_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if target is None or item is None:
         await message.reply_text(CHECK_USAGE)
         return
-    request = Request(kind="command", requested_by=_who(message)[0])
+    words = (message.text or message.caption or "").split()[1:]
+    explain = any(w.lower() in EXPLAIN_WORDS for w in words)
+    request = Request(kind="command", requested_by=_who(message)[0], explain=explain)
     state = state_of(context)
     await state.flow.run(
         item,

@@ -2,22 +2,26 @@
 
 :class:`TelegramReplies` delivers a :class:`bots.core.flow.Reply` with only the
 ids stored in ``reply_to``, so the same code answers live checks and the checks a
-restarted bot recovers. :class:`MessageConversation` adds what needs the incoming
-message: the "analysing…" reply, the 👀 reaction and refusals.
+restarted bot recovers. A verdict with a picture (:mod:`bots.core.pictures`: the
+per-frame timeline of a fake or inconclusive video, the manipulation map on request)
+is a photo with the verdict as its caption. :class:`MessageConversation` adds what
+needs the incoming message: the "analysing…" reply, the 👀 reaction and refusals.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Mapping
 from typing import Any
 
-from telegram import Bot, Message, ReplyParameters
+from telegram import Bot, InputFile, Message, ReplyParameters
 from telegram.constants import ReactionEmoji
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bots.core import formatting
 from bots.core.flow import Mode, Reply
+from bots.core.pictures import Picture, reply_picture
 from bots.core.recovery import Undeliverable
 
 log = logging.getLogger(__name__)
@@ -29,6 +33,8 @@ REACTIONS = {
     "inconclusive": ReactionEmoji.THINKING_FACE,
 }
 WORKING_REACTION = ReactionEmoji.EYES
+# A photo's caption holds at most this many characters; a longer verdict goes as text.
+CAPTION_LIMIT = 1024
 
 
 def _gone(e: TelegramError) -> bool:
@@ -52,7 +58,7 @@ class TelegramReplies:
             elif reply.action == "delete_and_report" and reply.final:
                 await self._delete_and_report(reply)
             else:
-                await self._post(reply.reply_to, reply.text)
+                await self._post(reply.reply_to, reply.text, picture=reply_picture(reply))
         except TelegramError as e:
             if _gone(e):
                 raise Undeliverable(f"cannot answer in chat {reply.reply_to.get('chat_id')}") from e
@@ -76,7 +82,15 @@ class TelegramReplies:
             # Reactions can be switched off in a chat; the check itself still counts.
             log.warning("could not react in chat %s: %s", reply_to["chat_id"], e)
 
-    async def _post(self, reply_to: Mapping[str, Any], text: str) -> None:
+    async def _post(
+        self, reply_to: Mapping[str, Any], text: str, *, picture: Picture | None = None
+    ) -> None:
+        if (
+            picture is not None
+            and len(text) <= CAPTION_LIMIT
+            and await self._post_photo(reply_to, text, picture)
+        ):
+            return
         status = reply_to.get("status_message_id")
         if status is not None:
             try:
@@ -96,6 +110,42 @@ class TelegramReplies:
                 message_id=int(reply_to["message_id"]), allow_sending_without_reply=True
             ),
         )
+
+    async def _post_photo(self, reply_to: Mapping[str, Any], text: str, picture: Picture) -> bool:
+        """The verdict as a photo with the text as its caption, replacing "analysing…".
+
+        A text message cannot be edited into a photo: the photo is sent as a reply to
+        the media and the "analysing…" message deleted, so the chat still gets one
+        message. Returns ``False`` (nothing sent) when Telegram refused the photo: the
+        caller sends the text instead, so the verdict is never lost for its picture.
+        """
+        chat_id = reply_to["chat_id"]
+        try:
+            await self.bot.send_photo(
+                chat_id=chat_id,
+                photo=InputFile(picture.data, filename=picture.name),
+                caption=text,
+                reply_parameters=ReplyParameters(
+                    message_id=int(reply_to["message_id"]), allow_sending_without_reply=True
+                ),
+            )
+        except TelegramError as e:
+            if _gone(e):
+                raise
+            log.warning("could not send the picture in chat %s (%s); sending text", chat_id, e)
+            return False
+        status = reply_to.get("status_message_id")
+        if status is not None:
+            try:
+                await self.bot.delete_message(chat_id=chat_id, message_id=int(status))
+            except TelegramError as e:
+                # Left as "analysing…" it would mislead: say the verdict in it too.
+                log.info("could not delete the status message: %s", e)
+                with contextlib.suppress(TelegramError):
+                    await self.bot.edit_message_text(
+                        text=text, chat_id=chat_id, message_id=int(status)
+                    )
+        return True
 
     async def _delete_and_report(self, reply: Reply) -> None:
         where = reply.reply_to

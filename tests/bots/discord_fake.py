@@ -81,6 +81,7 @@ class FakeDiscord(World):
         self.commands: dict[str | None, list[Payload]] = {}  # guild id (None: global) -> synced
         self.uploads: dict[str, tuple[bytes, str]] = {}  # attachment id -> data, content type
         self.dm_channels: dict[str, Payload] = {}  # user id -> the bot's DM channel with them
+        self.attach_files = True  # False: the bot lacks Attach Files (uploads answer 403)
         self.identify: Payload | None = None
         self.connected = asyncio.Event()
         self._changed = asyncio.Event()

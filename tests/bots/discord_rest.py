@@ -25,6 +25,11 @@ Handler = Callable[[re.Match[str], Any, Files], Awaitable[web.StreamResponse]]
 
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7
+# Discord's limits on a message: its text, an embed's title, and the files a bot may upload
+# (10 MiB in a server without boosts).
+CONTENT_LIMIT = 2000
+EMBED_TITLE_LIMIT = 256
+UPLOAD_LIMIT = 10 * 1024 * 1024
 
 
 def reply_json(data: Any, *, status: int = 200) -> web.Response:
@@ -210,6 +215,35 @@ class RestHandlers:
 
     # --- messages --------------------------------------------------------------------------
 
+    def refused(self, body: Any, files: Files) -> web.Response | None:
+        """Discord's error for a message over its limits, or None."""
+        body = body or {}
+        if len(body.get("content") or "") > CONTENT_LIMIT:
+            return error(400, 50035, "Invalid Form Body (content: too long)")
+        if any(len(e.get("title") or "") > EMBED_TITLE_LIMIT for e in body.get("embeds") or []):
+            return error(400, 50035, "Invalid Form Body (embeds.0.title: too long)")
+        if sum(len(data) for _, _, data in files) > UPLOAD_LIMIT:
+            return error(413, 40005, "Request entity too large")
+        return None
+
+    @staticmethod
+    def _embed_images(embeds: list[Payload], attachments: list[Payload]) -> list[Payload]:
+        """Embeds with ``attachment://NAME`` images pointing at the attachment, as Discord
+        serves them; an image naming no attachment of the message is dropped."""
+        by_name = {a["filename"]: a for a in attachments}
+        served = []
+        for sent in embeds:
+            embed = dict(sent)  # the request's body stays as the bot sent it
+            url = str((embed.get("image") or {}).get("url") or "")
+            if url.startswith("attachment://"):
+                found = by_name.get(url.removeprefix("attachment://"))
+                if found is None:
+                    embed.pop("image")
+                else:
+                    embed["image"] = {"url": found["url"], "proxy_url": found["url"]}
+            served.append(embed)
+        return served
+
     def _attachments(self, files: Files, channel_id: str) -> list[Payload]:
         out = []
         for name, ctype, data in files:
@@ -243,6 +277,7 @@ class RestHandlers:
             reference=reference,
             flags=int(body.get("flags") or 0),
         )
+        message["embeds"] = self._embed_images(message["embeds"], message["attachments"])
         self.fake.messages[message["id"]] = message
         return message
 
@@ -250,6 +285,10 @@ class RestHandlers:
         known = {c["id"] for c in [*self.fake.channels.values(), *self.fake.dm_channels.values()]}
         if match["channel"] not in known:
             return error(404, 10003, "Unknown Channel")
+        if files and not self.fake.attach_files:
+            return error(403, 50013, "Missing Permissions")  # a channel without Attach Files
+        if (refused := self.refused(body, files)) is not None:
+            return refused
         return reply_json(self._bot_message(match["channel"], body or {}, files))
 
     async def list_messages(self, match: re.Match[str], body: Any, files: Files) -> web.Response:
@@ -280,6 +319,8 @@ class RestHandlers:
                 message[key] = body[key] if body[key] is not None else message[key]
         if files:
             message["attachments"] = self._attachments(files, message["channel_id"])
+        served = self._embed_images(message.get("embeds") or [], message.get("attachments") or [])
+        message["embeds"] = served
         message["flags"] = int(message.get("flags") or 0) & ~LOADING
         message["edited_timestamp"] = p.now_iso()
         return message
@@ -288,6 +329,8 @@ class RestHandlers:
         message = self.fake.messages.get(match["message"])
         if message is None:
             return error(404, 10008, "Unknown Message")
+        if (refused := self.refused(body, files)) is not None:
+            return refused
         return reply_json(self._edit(message, body or {}, files))
 
     async def delete_message(self, match: re.Match[str], body: Any, files: Files) -> web.Response:
@@ -343,6 +386,8 @@ class RestHandlers:
         state = self.interactions.get(match["token"])
         if state is None or state["original"] is None or match["app"] != self.fake.application_id:
             return error(404, 10015, "Unknown Webhook")
+        if (refused := self.refused(body, files)) is not None:
+            return refused
         message = self._bot_message(self._interaction_channel(match["token"]), body or {}, files)
         return reply_json(message)
 
@@ -360,6 +405,8 @@ class RestHandlers:
         message = self._hook_message(match)
         if message is None:
             return error(404, 10008, "Unknown Message")
+        if (refused := self.refused(body, files)) is not None:
+            return refused
         return reply_json(self._edit(message, body or {}, files))
 
     async def delete_webhook_message(

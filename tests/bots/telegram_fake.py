@@ -3,8 +3,9 @@
 It serves what FakeWatch's bot uses, shaped as Telegram's Bot API documents it:
 ``getMe``, ``getUpdates`` (updates the test queues with :meth:`FakeTelegram.push`),
 ``getFile`` and the file download, ``getChatMember``, and it records every call,
-including ``sendMessage``, ``editMessageText``, ``sendDocument``,
-``setMessageReaction`` and ``deleteMessage``, so tests assert on what the bot sent.
+including ``sendMessage``, ``editMessageText``, ``sendDocument``, ``sendPhoto`` (with
+the Bot API's size and caption limits), ``setMessageReaction`` and ``deleteMessage``, so
+tests assert on what the bot sent.
 Updates stay queued until a ``getUpdates`` offset confirms them, as on Telegram
 (:meth:`FakeTelegram.unconfirmed`); :attr:`FakeTelegram.downloads` holds file
 downloads while cleared. Channel posts come without ``from``, as Telegram sends them.
@@ -35,6 +36,9 @@ BOT_USER = {
     "supports_inline_queries": False,
 }
 DOWNLOAD_LIMIT = 20 * 1024 * 1024
+# The Bot API's limits on sendPhoto: a photo of up to 10 MB, a caption of up to 1024 characters.
+PHOTO_LIMIT = 10 * 1024 * 1024
+CAPTION_LIMIT = 1024
 # Parameters whose values are text, never JSON (a caption "42" stays a string).
 TEXT_PARAMS = frozenset({"text", "caption", "filename", "secret_token", "url", "note"})
 
@@ -74,6 +78,8 @@ class FakeTelegram:
     download_limit: int | None = DOWNLOAD_LIMIT
     calls: list[Call] = field(default_factory=list)
     members: dict[tuple[int, int], str] = field(default_factory=dict)
+    # Set to an error description: sendPhoto answers 400 with it (a chat that bans photos).
+    refuse_photos: str | None = None
     _files: dict[str, tuple[str, bytes, int]] = field(default_factory=dict)
     _updates: list[dict[str, Any]] = field(default_factory=list)
     _chats: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -266,6 +272,32 @@ class FakeTelegram:
             "file_size": len(data),
         }
         return self._sent(params["chat_id"], document=document, caption=params.get("caption"))
+
+    async def _m_sendPhoto(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        if self.refuse_photos is not None:
+            return self._error(400, self.refuse_photos)
+        data = files.get("photo", b"")
+        if not data:
+            return self._error(400, "Bad Request: there is no photo in the request")
+        if len(data) > PHOTO_LIMIT:
+            return self._error(400, "Bad Request: PHOTO_INVALID_DIMENSIONS")
+        caption = params.get("caption")
+        if caption is not None and len(caption) > CAPTION_LIMIT:
+            return self._error(400, "Bad Request: message caption is too long")
+        n = next(self._file_ids)
+        # A PNG's size is in its header (bytes 16-24); other formats: Telegram's thumbnails.
+        png = data.startswith(b"\x89PNG")
+        width, height = (int.from_bytes(data[i : i + 4]) for i in (16, 20)) if png else (90, 90)
+        photo = [
+            {
+                "file_id": f"photo{n}",
+                "file_unique_id": f"uphoto{n}",
+                "file_size": len(data),
+                "width": width,
+                "height": height,
+            }
+        ]
+        return self._sent(params["chat_id"], photo=photo, caption=caption)
 
     async def _m_setMessageReaction(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         return True

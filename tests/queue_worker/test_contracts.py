@@ -43,6 +43,8 @@ def test_check_result_round_trip() -> None:
         deduplicated=True,
         created_at="2026-01-01T00:00:00+00:00",
         finished_at="2026-01-01T00:00:01+00:00",
+        media_kind="video",
+        details={"frame_scores": [0.2, None, 0.9], "frame_times": [0.0, 0.5, 1.0]},
     )
     assert CheckResult.from_dict(json.loads(json.dumps(r.to_dict()))) == r
     assert r.finished and not CheckResult(check_id=1, status="running").finished

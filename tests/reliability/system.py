@@ -55,8 +55,9 @@ class Answer:
 
     Attributes:
         replies: The bot's messages replying to it ("analysing…" or a refusal).
-        finals: Texts the reply was edited to (the verdict; a repeat of the same text
-            after a restart is the same answer, not a second one).
+        finals: Texts the reply was edited to, or the caption of the photo that replaced
+            it (the verdict; a repeat of the same text after a restart is the same answer,
+            not a second one).
     """
 
     replies: list[Call] = field(default_factory=list)
@@ -180,6 +181,11 @@ class System:
                 post = status_of.get(int(call.params.get("message_id", 0)))
                 if post is not None and call.params.get("text") != formatting.WORKING:
                     out[post].finals.append(str(call.params.get("text")))
+            elif call.method == "sendPhoto" and call.result != 400:
+                # A verdict with its picture (a fake or inconclusive video's timeline).
+                target = (call.params.get("reply_parameters") or {}).get("message_id")
+                if target in wanted:
+                    out[target].finals.append(str(call.params.get("caption")))
         return out
 
     async def wait_answered(

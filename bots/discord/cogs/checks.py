@@ -41,9 +41,14 @@ class OnDemandChecks(commands.Cog):
     @app_commands.command(
         name="check", description="Check an image or video for face manipulation (only you see it)"
     )
-    @app_commands.describe(media="The image or video to check")
-    async def check(self, interaction: discord.Interaction, media: discord.Attachment) -> None:
-        """Check the attached file."""
+    @app_commands.describe(
+        media="The image or video to check",
+        explain="Also show where on the face the model sees blending (the manipulation map)",
+    )
+    async def check(
+        self, interaction: discord.Interaction, media: discord.Attachment, explain: bool = False
+    ) -> None:
+        """Check the attached file (with ``explain``, show the manipulation map too)."""
         item = inbound_media(
             media,
             guild=interaction.guild,
@@ -54,7 +59,7 @@ class OnDemandChecks(commands.Cog):
         )
         await self.bot.flow.run(
             item,
-            request=Request(kind="command", requested_by=str(interaction.user.id)),
+            request=Request(kind="command", requested_by=str(interaction.user.id), explain=explain),
             conversation=InteractionConversation(self.bot, interaction),
         )
 

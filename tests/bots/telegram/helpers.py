@@ -37,17 +37,28 @@ async def status_of(fake: FakeTelegram, msg: dict[str, Any], start: int = 0) -> 
 
 
 async def verdict_of(fake: FakeTelegram, msg: dict[str, Any], start: int = 0) -> Call:
-    """The edit that turned the "analysing…" reply to ``msg`` into the verdict."""
+    """The verdict about ``msg``: the edit that turned the "analysing…" reply into it, or
+    the photo with the verdict as its caption that replaced that reply (a fake or
+    inconclusive video's timeline, a map asked for)."""
     status_id = (await status_of(fake, msg, start)).result["message_id"]
-    return await fake.wait_for(
-        lambda c: c.method == "editMessageText" and c.params.get("message_id") == status_id,
-        start=start,
-    )
+
+    def answers(c: Call) -> bool:
+        if c.method == "editMessageText":
+            return bool(c.params.get("message_id") == status_id)
+        replied_to = (c.params.get("reply_parameters") or {}).get("message_id")
+        return c.method == "sendPhoto" and replied_to == msg["message_id"] and c.result != 400
+
+    return await fake.wait_for(answers, start=start)
+
+
+def words_of(call: Call) -> str:
+    """A verdict's text: the message's, or the photo's caption."""
+    return str(call.params.get("text") or call.params["caption"])
 
 
 def check_id_in(call: Call) -> int:
     """The check id a verdict names (``… check 12``)."""
-    return int(call.params["text"].rsplit("check ", 1)[1].rstrip(")"))
+    return int(words_of(call).rsplit("check ", 1)[1].rstrip(")"))
 
 
 async def stored(settings: Settings, check_id: int) -> Check:

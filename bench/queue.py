@@ -40,8 +40,7 @@ from typing import TYPE_CHECKING, Any
 from base.settings import Settings
 
 if TYPE_CHECKING:
-    from inference.workload import Workload
-
+    from bench.workload import Workload
     from inference.pipeline import Pipeline
 
 WORKER_START_TIMEOUT_S = 600.0
@@ -63,7 +62,7 @@ def _iso(text: str | None) -> float | None:
 
 
 def _p(values: list[float], q: float) -> float | None:
-    from inference.bench import percentile
+    from bench.runs import percentile
 
     return percentile(values, q)
 

@@ -4,7 +4,7 @@ One run measures, on one warm pipeline:
 
 * **latency**: each item alone, one after the other (the time from a post to its
   verdict when the worker is idle), with per-stage means; with a baseline, each
-  item also goes through :class:`inference.baseline.NaiveBaseline` right after,
+  item also goes through :class:`bench.baseline.NaiveBaseline` right after,
   so both see the same machine load, and the speed-up is the median of the
   per-item ratios;
 * **throughput**: items per second one after the other (from the latency pass),
@@ -33,10 +33,10 @@ from typing import Any
 
 import torch
 
-from inference.baseline import NaiveBaseline
+from bench.baseline import NaiveBaseline
+from bench.workload import Workload
 from inference.pipeline import Pipeline, resolve_precision
 from inference.verdict import STAGES
-from inference.workload import Workload
 
 Progress = Callable[[str], None]
 
@@ -294,6 +294,19 @@ def soak(
         "growth_after_warmup_mb": (settled[-1] - settled[0]) if len(settled) > 1 else None,
         "peak_rss_mb": peak_rss_mb(),
     }
+
+
+def soak_text(result: dict[str, Any]) -> str:
+    """A :func:`soak` result as readable text."""
+    rows = " ".join(f"{i}:{mb:.0f}" for i, mb in result["rss_mb"] if mb is not None)
+    growth = result["growth_after_warmup_mb"]
+    return (
+        f"soak: {result['items']} items in {result['seconds']:.0f} s\n"
+        f"RSS MiB by item: {rows}\n"
+        f"start {result['rss_start_mb']:.0f} MiB, max {result['rss_max_mb']:.0f} MiB, "
+        f"end {result['rss_end_mb']:.0f} MiB, growth after the first tenth "
+        f"{'-' if growth is None else f'{growth:+.0f}'} MiB"
+    )
 
 
 def _fmt(v: float | None, unit: str = "") -> str:

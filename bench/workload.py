@@ -20,7 +20,7 @@ import av
 import cv2
 import numpy as np
 
-from inference import samples
+from bench import samples
 from inference.media import sniff
 
 _BACKGROUNDS = ("coffee", "rocket", "chelsea", "astronaut")

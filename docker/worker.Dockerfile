@@ -25,6 +25,7 @@ COPY pyproject.toml README.md ./
 COPY base ./base
 COPY fakewatch ./fakewatch
 COPY inference ./inference
+COPY bench ./bench
 COPY queue_worker ./queue_worker
 COPY db ./db
 COPY bots ./bots

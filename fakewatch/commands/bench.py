@@ -18,18 +18,14 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from base.errors import ConfigurationError, WeightsMissing
+from base.errors import ConfigurationError
 from base.settings import Settings
+from bench.weights import RANDOM_RESNEXT50
 
 if TYPE_CHECKING:
-    from inference.workload import Workload
-
+    from bench.workload import Workload
     from inference.pipeline import Pipeline
     from inference.weights import LoadedWeights
-
-# The architecture of the public ResNeXt-50 checkpoints, with random weights: what the bench
-# measures when no trained weights are installed (it costs what those checkpoints cost).
-RANDOM_RESNEXT50 = "random-resnext50"
 
 
 def register(sub: Any) -> None:
@@ -115,7 +111,7 @@ def _resolution(text: str) -> tuple[int, int]:
 
 def workload_for(args: argparse.Namespace, settings: Settings) -> Workload:
     """The files to run: the folder, or generated (and cached) media."""
-    from inference.workload import folder_workload, make_workload
+    from bench.workload import folder_workload, make_workload
 
     if args.folder is not None:
         if not args.folder.is_dir():
@@ -136,23 +132,12 @@ def workload_for(args: argparse.Namespace, settings: Settings) -> Workload:
 
 def weights_for(args: argparse.Namespace, settings: Settings) -> LoadedWeights:
     """The named weights, the installed ones, or random ones of ResNeXt-50's size."""
-    from inference.model import ModelConfig
-    from inference.weights import load_weights, random_weights
+    from bench.weights import weights_to_measure
 
-    name = args.weights or settings.weights
-    if name == RANDOM_RESNEXT50:
-        return random_weights(ModelConfig())
-    try:
-        return load_weights(name)
-    except WeightsMissing:
-        if args.weights:
-            raise
-        print(
-            f"no trained weights installed: measuring {RANDOM_RESNEXT50} "
-            "(random weights, the public checkpoints' architecture)",
-            file=sys.stderr,
-        )
-        return random_weights(ModelConfig())
+    def say(msg: str) -> None:
+        print(msg, file=sys.stderr)
+
+    return weights_to_measure(args.weights or settings.weights, asked=bool(args.weights), say=say)
 
 
 def pipeline_for(args: argparse.Namespace, settings: Settings) -> Pipeline:
@@ -181,7 +166,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     _resolution(args.resolution)  # a usage error should not wait for torch to load
     if args.detect_sizes:
         return _detect_sizes(args, settings, say)
-    from inference import bench
+    from bench import runs
+    from bench.queue import queue_text
     from inference.pipeline import configure_threads
 
     configure_threads(args.threads)
@@ -189,7 +175,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     workload = workload_for(args, settings)
     if not workload.images and not workload.videos:
         raise ConfigurationError("the workload is empty: no images or videos to run")
-    bench.reset_peak_rss()
+    runs.reset_peak_rss()
     say("loading the model...")
     pipeline = pipeline_for(args, settings)
     load_before = os.getloadavg()[0]
@@ -201,10 +187,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps({"queue": soaked}, default=str) if args.json else queue_text(soaked))
         return 0
     if args.soak:
-        result: dict[str, Any] = bench.soak(pipeline, workload, args.soak, progress=say)
+        result: dict[str, Any] = runs.soak(pipeline, workload, args.soak, progress=say)
     else:
         batch = args.batch or (8 if pipeline.device.type == "cuda" else 1)
-        runs = bench.measure(
+        measured = runs.measure(
             pipeline,
             workload,
             baseline=args.baseline,
@@ -212,7 +198,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             batch=batch,
             progress=say,
         )
-        result = bench.report(pipeline, workload, runs, throughput_batch=batch)
+        result = runs.report(pipeline, workload, measured, throughput_batch=batch)
     result |= {
         "load_before": load_before,
         "load_after": os.getloadavg()[0],
@@ -224,9 +210,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(result, indent=None, default=str))
     elif args.soak:
-        print(soak_text(result))
+        print(runs.soak_text(result))
     else:
-        print(bench.table(result))
+        print(runs.table(result))
         if "queue" in result:
             print(queue_text(result["queue"]))
     return 0
@@ -241,7 +227,7 @@ def _detect_sizes(args: argparse.Namespace, settings: Settings, say: Any) -> int
         raise ConfigurationError("--detect-sizes takes sizes of at least 64 px, like 480,640")
     if args.folder is None or not args.folder.is_dir():
         raise ConfigurationError("--detect-sizes needs --folder with media files to study")
-    from inference import detect_sizes
+    from bench import detect_sizes
 
     paths = detect_sizes.media_files(args.folder)
     say(f"{len(paths)} files; loading the model...")
@@ -264,27 +250,7 @@ def _queue(
 
     if importlib.util.find_spec("queue_worker.client") is None:
         raise ConfigurationError("--queue needs the queue worker (queue_worker.client)")
-    from fakewatch.commands.bench_queue import queue_bench
+    from bench.queue import queue_bench
 
     result: dict[str, Any] = queue_bench(settings, workload, pipeline, jobs=jobs, progress=say)
     return result
-
-
-def queue_text(result: dict[str, Any]) -> str:
-    """The queue pass as text."""
-    from fakewatch.commands.bench_queue import queue_text as text
-
-    return text(result)
-
-
-def soak_text(result: dict[str, Any]) -> str:
-    """The soak as readable text."""
-    rows = " ".join(f"{i}:{mb:.0f}" for i, mb in result["rss_mb"] if mb is not None)
-    growth = result["growth_after_warmup_mb"]
-    return (
-        f"soak: {result['items']} items in {result['seconds']:.0f} s\n"
-        f"RSS MiB by item: {rows}\n"
-        f"start {result['rss_start_mb']:.0f} MiB, max {result['rss_max_mb']:.0f} MiB, "
-        f"end {result['rss_end_mb']:.0f} MiB, growth after the first tenth "
-        f"{'-' if growth is None else f'{growth:+.0f}'} MiB"
-    )

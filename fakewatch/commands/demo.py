@@ -23,7 +23,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Write the samples to a temporary folder and check them."""
-    from inference import samples
+    from bench import samples
 
     try:
         pipeline = build_pipeline(args, settings)

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from inference import detect_sizes, samples
-from inference.detect_sizes import band_of, iou, study
+from bench import detect_sizes, samples
+from bench.detect_sizes import band_of, iou, study
 from inference.weights import random_weights
 
 

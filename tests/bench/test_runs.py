@@ -1,4 +1,6 @@
-"""The benchmark's code path on a tiny workload, and the batched paths it relies on.
+"""The benchmark's code path on a tiny workload.
+
+The batched paths it relies on are tested in tests/inference/test_batches.py.
 
 No timing is asserted anywhere: speed is what ``fakewatch bench`` prints.
 """
@@ -9,10 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from inference import bench, workload
-from inference.baseline import NaiveBaseline, first_frames
+from bench import runs, workload
+from bench.baseline import NaiveBaseline, first_frames
 from inference.pipeline import Pipeline
-from inference.weights import random_weights
 
 
 @pytest.fixture(scope="module")
@@ -55,9 +56,9 @@ def test_baseline_reads_the_first_frames(tiny: workload.Workload, pipeline: Pipe
 
 
 def test_bench_report_has_the_promised_keys(tiny: workload.Workload, pipeline: Pipeline) -> None:
-    runs = bench.measure(pipeline, tiny, baseline=True)
-    assert len(runs.fast) == len(runs.baseline) == 4
-    result = bench.report(pipeline, tiny, runs)
+    measured = runs.measure(pipeline, tiny, baseline=True)
+    assert len(measured.fast) == len(measured.baseline) == 4
+    result = runs.report(pipeline, tiny, measured)
     for key in (
         "image_p50_s",
         "video_p50_s",
@@ -70,48 +71,17 @@ def test_bench_report_has_the_promised_keys(tiny: workload.Workload, pipeline: P
     assert result["image"]["n"] == 2 and result["video"]["n"] == 2
     assert set(result["video"]["stages_s"]) == {"decode", "detect", "track", "classify", "decide"}
     assert result["baseline"]["video"]["n"] == 2
-    text = bench.table(result)
+    text = runs.table(result)
     assert "fast video" in text and "baseline video" in text and "speed-up" in text
 
 
 def test_soak_samples_rss(tiny: workload.Workload, pipeline: Pipeline) -> None:
-    result = bench.soak(pipeline, tiny, 5, every=2)
+    result = runs.soak(pipeline, tiny, 5, every=2)
     assert [i for i, _ in result["rss_mb"]] == [0, 2, 4, 5]
     assert all(mb is not None and mb > 0 for _, mb in result["rss_mb"])
 
 
 def test_percentile() -> None:
-    assert bench.percentile([], 50) is None
-    assert bench.percentile([3.0, 1.0, 2.0], 50) == 2.0
-    assert bench.percentile([1.0, 2.0], 95) == pytest.approx(1.95)
-
-
-def test_analyze_many_and_batch_agree_with_analyze(
-    tiny: workload.Workload, pipeline: Pipeline
-) -> None:
-    sources: list[Path | bytes] = [*tiny.images, b"not media at all" * 4, *tiny.videos]
-    one = [pipeline.analyze(s) for s in sources]
-    many = list(pipeline.analyze_many(sources, prefetch=2))
-    batch = pipeline.analyze_batch(sources)
-    streamed = list(pipeline.analyze_many(sources, batch=2))
-    for a, b, c, d in zip(one, many, batch, streamed, strict=True):
-        assert a.label == b.label == c.label == d.label
-        assert set(c.timings) == set(d.timings) == set(a.timings) and d.faces == a.faces
-        assert a.faces == b.faces == c.faces and a.frames == b.frames == c.frames
-        assert [f.frames for f in a.face_scores] == [f.frames for f in c.face_scores]
-        if a.fake_probability is not None:
-            assert b.fake_probability == pytest.approx(a.fake_probability, abs=1e-6)
-            assert c.fake_probability == pytest.approx(a.fake_probability, abs=1e-4)
-            assert d.fake_probability == pytest.approx(a.fake_probability, abs=1e-4)
-    assert one[2].label == "unsupported" and batch[2].reason_code == one[2].reason_code
-
-
-def test_bf16_autocast_path_stays_close(tiny: workload.Workload) -> None:
-    """The GPU precision path, exercised on the CPU: bf16 trunk, fp32 head."""
-    fp32 = Pipeline(random_weights(), device="cpu", frames=4, precision="fp32")
-    bf16 = Pipeline(random_weights(), device="cpu", frames=4, precision="bf16")
-    for path in tiny.videos:
-        a, b = fp32.analyze(path), bf16.analyze(path)
-        assert a.faces == b.faces
-        assert a.fake_probability is not None and b.fake_probability is not None
-        assert b.fake_probability == pytest.approx(a.fake_probability, abs=0.05)
+    assert runs.percentile([], 50) is None
+    assert runs.percentile([3.0, 1.0, 2.0], 50) == 2.0
+    assert runs.percentile([1.0, 2.0], 95) == pytest.approx(1.95)

@@ -53,7 +53,7 @@ VERDICT_TIMEOUT_S = 180.0  # the first check waits for the worker to load the mo
 @functools.cache
 def face_image(fmt: str = "JPEG") -> bytes:
     """The astronaut photo (one real face), encoded."""
-    from inference import samples
+    from bench import samples
 
     return samples.encode_image(samples.astronaut(), fmt)
 

@@ -20,8 +20,8 @@ import pytest
 import uvicorn
 
 from base.settings import Settings
+from bench import samples
 from dashboard.app import create_app
-from inference import samples
 from tests.dashboard.conftest import MODERATOR, PASSWORD
 from tests.dashboard.factories import make_checks
 

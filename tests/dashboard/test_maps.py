@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from bench import samples
 from dashboard.maps import map_view, svg_grid
-from inference import samples
 from tests.dashboard.factories import make_checks
 from tests.dashboard.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, server  # noqa: F401
 

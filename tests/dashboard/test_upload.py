@@ -7,10 +7,10 @@ import asyncio
 import redis
 
 from base.settings import Settings
+from bench import samples
 from db.checks import get_check
 from db.engine import create_engine, session_factory
 from db.models import Check
-from inference import samples
 from tests.dashboard.conftest import TestClient, csrf_of
 from tests.services import REDIS_URL
 

@@ -15,7 +15,7 @@ import redis
 import uvicorn
 
 from base.settings import Settings
-from inference import samples
+from bench import samples
 from tests.dashboard.conftest import TestClient, csrf_of, sign_in
 from tests.dashboard.test_signin_limits import _free_port, metric
 from tests.services import REDIS_URL

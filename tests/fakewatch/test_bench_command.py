@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from inference import samples
+from bench import samples
 
 TINY = ["--images", "1", "--videos", "1", "--resolution", "320x240", "--seconds", "1"]
 
@@ -85,7 +85,7 @@ def test_bench_through_the_queue(tmp_path: Path) -> None:
 
 
 def test_unique_bytes_still_decode(tmp_path: Path) -> None:
-    from fakewatch.commands.bench_queue import unique_bytes
+    from bench.queue import unique_bytes
     from inference.media import decode
 
     photo = samples.encode_image(samples.astronaut(), "JPEG")

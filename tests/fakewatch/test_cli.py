@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from inference import samples
+from bench import samples
 
 
 def fakewatch(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

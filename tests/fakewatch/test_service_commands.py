@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from inference import samples
+from bench import samples
 
 
 def _env(data_dir: Path) -> dict[str, str]:

@@ -26,7 +26,7 @@ def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def face_video(media_dir: Path) -> Callable[..., Path]:
     """Build (once per arguments) a clip of moving faces."""
-    from inference import samples
+    from bench import samples
 
     made: dict[tuple[object, ...], Path] = {}
 

@@ -14,7 +14,7 @@ from tempfile import TemporaryDirectory
 import numpy as np
 from PIL import Image
 
-from inference import samples
+from bench import samples
 
 
 def _png(width: int, height: int) -> bytes:

@@ -26,7 +26,7 @@ import av
 import numpy as np
 from PIL import Image
 
-from inference import samples
+from bench import samples
 
 OK = "ok"
 CORRUPT = "corrupt_media"

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inference import samples
+from bench import samples
 from inference.pipeline import Pipeline
 from tests.inference.degenerate import degenerate_files
 

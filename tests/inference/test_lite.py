@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from inference import samples
+from bench import samples
 from inference.lite import LiteLSTM, lite0_encoder, packaged_to_timm, packaged_weights_path
 from inference.model import ModelConfig, Preprocessing, build_model
 from inference.weights import Manifest, load_weights, save_weights

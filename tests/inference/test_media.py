@@ -23,7 +23,7 @@ from base.errors import (
     TooManyPixels,
     UnsupportedMedia,
 )
-from inference import samples
+from bench import samples
 from inference.media import MediaLimits, decode, even_indices, sniff
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from inference import media, workload
+from bench import workload
+from inference import media
 
 
 @pytest.mark.parametrize(("frames", "gop_s"), [(16, 2.0), (5, 10.0), (40, 1.0)])

@@ -7,7 +7,8 @@ import pytest
 import torch
 from torch.nn.functional import interpolate
 
-from inference import mtcnn, samples, workload
+from bench import samples, workload
+from inference import mtcnn
 from inference.faces import DetectorConfig, FaceDetector
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from inference import samples
+from bench import samples
 from inference.media import decode
 from inference.pipeline import Pipeline, detect
 from inference.tracks import track

@@ -8,7 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from inference import samples
+from bench import samples
 
 
 @cache

@@ -409,7 +409,7 @@ class RssSampler:
 
 @cache
 def _face(size: int) -> np.ndarray:
-    from inference import samples
+    from bench import samples
 
     return np.ascontiguousarray(samples.face_patch(size))
 

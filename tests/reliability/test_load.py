@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from arq.connections import RedisSettings, create_pool
 
-from inference import samples
+from bench import samples
 from tests.bots import discord_payloads as dp
 from tests.bots.discord_fake import FakeDiscord
 from tests.bots.telegram_fake import FakeTelegram, message, video

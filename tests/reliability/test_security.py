@@ -141,7 +141,7 @@ async def test_the_bot_token_is_never_logged_or_stored(
 
 
 def _tiny_video(tmp_path: Path) -> bytes:
-    from inference import samples
+    from bench import samples
 
     frames = samples.moving_face_frames(6, 128, 96)
     return samples.write_video(tmp_path / "tiny.mp4", frames, fps=6).read_bytes()

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from inference import samples
+from bench import samples
 
 
 def _variant(i: int) -> np.ndarray:

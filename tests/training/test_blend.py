@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from inference import samples
+from bench import samples
 from training.blend import (
     blend_sequence,
     face_mask,

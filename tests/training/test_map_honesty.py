@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import torch
 
-from inference import samples
+from bench import samples
 from inference.classifier import crops_tensor
 from inference.faces import FaceDetector, crop_box, crop_face
 from inference.weights import load_weights

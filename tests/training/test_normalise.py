@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from base.errors import MediaError
-from inference import samples
+from bench import samples
 from training.normalise import BITRATE, normalise_video, normalised, normalised_size
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from bench import samples
 from fakewatch.cli import main
-from inference import samples
 from inference.pipeline import Pipeline
 from inference.weights import default_name, load_weights, weights_dir
 from tests.conftest import SHARED_DATA

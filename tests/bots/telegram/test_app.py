@@ -16,10 +16,10 @@ import pytest
 
 from base.errors import ConfigurationError
 from base.settings import Settings
+from bench import samples
 from bots.telegram.app import api_urls, build_application, running
 from bots.telegram.intake import Intake
 from bots.telegram.webhook import Webhook, WebhookServer
-from inference import samples
 from tests.bots.telegram.conftest import TOKEN
 from tests.bots.telegram_fake import GROUP, FakeTelegram, command, message, photo_sizes, user
 

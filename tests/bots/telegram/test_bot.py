@@ -18,11 +18,11 @@ import pytest
 from sqlalchemy import text
 
 from base.settings import Settings
+from bench import samples
 from bots.core import formatting
 from bots.core.ports import AuditQuery
 from bots.core.services import Services
 from db.models import Check
-from inference import samples
 from tests.bots.telegram.conftest import TOKEN, WorkerRunner
 from tests.bots.telegram.helpers import bot, check_id_in, methods, status_of, stored, verdict_of
 from tests.bots.telegram_fake import (

@@ -9,10 +9,10 @@ from typing import Any
 from telegram import Message
 
 from base.settings import Settings
+from bench import samples
 from bots.core import formatting
 from bots.core.services import Services
 from bots.telegram.media import author_of
-from inference import samples
 from tests.bots.telegram.conftest import WorkerRunner
 from tests.bots.telegram.helpers import (
     bot,

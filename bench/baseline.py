@@ -28,9 +28,10 @@ import torch
 from PIL import Image
 
 from inference.faces import crop_face
-from inference.media import MediaSource, sniff
+from inference.media import MediaSource
 from inference.model import fake_probability
 from inference.pipeline import Pipeline, crops_tensor
+from inference.sniffing import sniff
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from base.errors import MediaError
+from inference.decoder import decode
 from inference.faces import DetectorConfig, FaceBox, FaceDetector
-from inference.media import DecodedMedia, MediaLimits, decode
+from inference.media import DecodedMedia, MediaLimits
 from inference.pipeline import Pipeline
 from inference.weights import LoadedWeights
 

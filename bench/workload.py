@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 
 from bench import samples
-from inference.media import sniff
+from inference.sniffing import sniff
 
 _BACKGROUNDS = ("coffee", "rocket", "chelsea", "astronaut")
 

@@ -36,9 +36,10 @@ from inference.classifier import (
     resolve_precision,
     score_tracks,
 )
+from inference.decoder import decode
 from inference.explain import deciding_crop, manipulation_map
 from inference.faces import DetectorConfig, FaceBox, FaceDetector
-from inference.media import DecodedMedia, MediaLimits, MediaSource, decode
+from inference.media import DecodedMedia, MediaLimits, MediaSource
 from inference.tracks import FaceTrack, TrackerConfig, track
 from inference.verdict import Explanation, FaceScore, Verdict, decide
 from inference.weights import LoadedWeights, load_weights

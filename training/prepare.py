@@ -25,8 +25,9 @@ import numpy as np
 import torch
 
 from base.errors import MediaError
+from inference.decoder import decode
 from inference.faces import DetectorConfig, FaceBox, FaceDetector, crop_box, crop_face
-from inference.media import DecodedMedia, MediaLimits, decode
+from inference.media import DecodedMedia, MediaLimits
 from inference.tracks import FaceTrack, TrackerConfig, track
 from training.faceset import (
     CropGeometry,

@@ -86,7 +86,7 @@ def test_bench_through_the_queue(tmp_path: Path) -> None:
 
 def test_unique_bytes_still_decode(tmp_path: Path) -> None:
     from bench.queue import unique_bytes
-    from inference.media import decode
+    from inference.decoder import decode
 
     photo = samples.encode_image(samples.astronaut(), "JPEG")
     clip = samples.write_face_video(tmp_path / "c.mp4", seconds=1.0, width=160, height=120)

@@ -2,7 +2,7 @@
 
 A decoder bug on hostile input may hang, crash the interpreter or eat the machine's
 memory; none of that may take the test run down with it. :func:`decode_in_child`
-runs :func:`inference.media.decode` in a process forked from a single-threaded fork
+runs :func:`inference.decoder.decode` in a process forked from a single-threaded fork
 server (which has imported the decoders once, so each child starts in milliseconds),
 with ``RLIMIT_AS`` a fixed budget above what the child had when it started, and kills
 it when it runs out of time. It reports what happened, how long it took and how much
@@ -62,7 +62,8 @@ def _status_kb(field: str) -> int:
 
 def _child(conn: Connection, data: bytes, frames: int, max_pixels: int | None) -> None:
     from base.errors import MediaError
-    from inference.media import MediaLimits, decode
+    from inference.decoder import decode
+    from inference.media import MediaLimits
 
     start_rss = _status_kb("VmRSS")
     limit = _status_kb("VmSize") * 1024 + ADDRESS_BUDGET
@@ -103,7 +104,7 @@ def _get_context() -> Any:
     global _context
     if _context is None:
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["inference.media", "base.errors", "numpy", "av", "PIL"])
+        ctx.set_forkserver_preload(["inference.decoder", "base.errors", "numpy", "av", "PIL"])
         _context = ctx
     return _context
 

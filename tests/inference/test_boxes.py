@@ -7,7 +7,8 @@ import io
 import pytest
 
 from inference.boxes import claimed_samples
-from inference.media import decode, sniff
+from inference.decoder import decode
+from inference.sniffing import sniff
 from tests.inference import hostile
 
 

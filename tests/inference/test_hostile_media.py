@@ -18,7 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from base.errors import CorruptMedia, TooLong, TooManyPixels
-from inference.media import MediaLimits, decode
+from inference.decoder import decode
+from inference.media import MediaLimits
 from tests.inference import hostile
 from tests.inference.sandbox import Outcome, decode_in_child
 

@@ -24,7 +24,9 @@ from base.errors import (
     UnsupportedMedia,
 )
 from bench import samples
-from inference.media import MediaLimits, decode, even_indices, sniff
+from inference.decoder import decode
+from inference.media import MediaLimits, even_indices
+from inference.sniffing import sniff
 
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "BMP", "GIF"])

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bench import samples
-from inference.media import decode
+from inference.decoder import decode
 from inference.pipeline import Pipeline, detect
 from inference.tracks import track
 from inference.verdict import STAGES, Verdict

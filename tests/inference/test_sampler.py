@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from bench import workload
-from inference import media
+from inference import sampler
+from inference.decoder import decode
 
 
 @pytest.mark.parametrize(("frames", "gop_s"), [(16, 2.0), (5, 10.0), (40, 1.0)])
@@ -19,17 +20,17 @@ def test_same_frames_with_and_without_skipping(
         tmp_path / "b.mp4", width=192, height=108, seconds=6.0, fps=25, gop_s=gop_s, seed=2
     )
     calls: list[bool] = []
-    original = media._Sampler._skip_nonref
+    original = sampler._Sampler._skip_nonref
 
-    def spy(self: media._Sampler, skip: bool) -> None:
+    def spy(self: sampler._Sampler, skip: bool) -> None:
         calls.append(skip)
         original(self, skip)
 
-    monkeypatch.setattr(media._Sampler, "_skip_nonref", spy)
-    fast = media.decode(clip, frames=frames)
+    monkeypatch.setattr(sampler._Sampler, "_skip_nonref", spy)
+    fast = decode(clip, frames=frames)
     assert True in calls  # it did fast-forward somewhere
-    monkeypatch.setattr(media._Sampler, "_skip_nonref", lambda self, skip: None)
-    full = media.decode(clip, frames=frames)
+    monkeypatch.setattr(sampler._Sampler, "_skip_nonref", lambda self, skip: None)
+    full = decode(clip, frames=frames)
     assert fast.times_s == full.times_s
     assert all(np.array_equal(a, b) for a, b in zip(fast.frames, full.frames, strict=True))
 
@@ -37,13 +38,13 @@ def test_same_frames_with_and_without_skipping(
 def test_segments_start_in_later_keyframe_intervals() -> None:
     keyframes = [0.0, 2.0, 4.0, 6.0, 8.0]
     targets = [0.3 + 0.625 * i for i in range(16)]
-    runs = media._segments(targets, keyframes, 2)
+    runs = sampler._segments(targets, keyframes, 2)
     assert len(runs) == 2 and [t for r in runs for t in r] == targets
     gop = [max(i for i, k in enumerate(keyframes) if k <= r[0]) for r in runs]
     last = max(i for i, k in enumerate(keyframes) if k <= runs[0][-1])
     assert gop[1] > last  # the second run starts where decoding would seek anyway
-    assert media._segments(targets, [0.0], 2) == [targets]  # one keyframe: nothing to split
-    assert media._segments(targets[:3], keyframes, 2) == [targets[:3]]
+    assert sampler._segments(targets, [0.0], 2) == [targets]  # one keyframe: nothing to split
+    assert sampler._segments(targets[:3], keyframes, 2) == [targets[:3]]
 
 
 @pytest.mark.parametrize("gop_s", [1.0, 3.0])
@@ -54,18 +55,18 @@ def test_segmented_decoding_finds_the_same_frames(
         tmp_path / "s.mp4", width=160, height=96, seconds=8.0, fps=20, gop_s=gop_s, seed=4
     )
     runs: list[int] = []
-    original = media._segments
+    original = sampler._segments
 
     def spy(targets: list[float], keyframes: list[float], k: int) -> list[list[float]]:
         out = original(targets, keyframes, k)
         runs.append(len(out))
         return out
 
-    monkeypatch.setattr(media, "_segments", spy)
-    monkeypatch.setattr(media, "SEGMENT_WORKERS", 3)
-    split = media.decode(clip, frames=16)
+    monkeypatch.setattr(sampler, "_segments", spy)
+    monkeypatch.setattr(sampler, "SEGMENT_WORKERS", 3)
+    split = decode(clip, frames=16)
     assert runs == [3]  # it did decode in parallel segments
-    monkeypatch.setattr(media, "SEGMENT_WORKERS", 1)
-    whole = media.decode(clip, frames=16)
+    monkeypatch.setattr(sampler, "SEGMENT_WORKERS", 1)
+    whole = decode(clip, frames=16)
     assert split.times_s == whole.times_s and len(split.frames) == 16
     assert all(np.array_equal(a, b) for a, b in zip(split.frames, whole.frames, strict=True))

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from base.settings import Settings
+from base.vocabulary import RequestKind
 
 if TYPE_CHECKING:
     from bench.workload import Workload
@@ -122,7 +123,7 @@ async def _measure(
         for i, (kind, path) in enumerate([*warm.items(), *items]):
             measured = i >= len(warm)
             data = unique_bytes(path.read_bytes(), nonce + i)
-            ctx = MediaContext(platform="cli", request_kind="cli", file_name=path.name)
+            ctx = MediaContext(platform="cli", request_kind=RequestKind.CLI, file_name=path.name)
             start = time.perf_counter()
             check_id = await client.submit(data, ctx)
             timeout = WORKER_START_TIMEOUT_S if not measured else JOB_TIMEOUT_S

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
+from base.vocabulary import DECISIONS, PLATFORMS, STATUSES
 from dashboard import charts
 from dashboard.auth import Protected, SignedIn
 from dashboard.crops import face_crops
@@ -23,7 +24,6 @@ from db.checks import get_check
 from db.columns import utcnow
 from db.errors import InvalidValue
 from db.export import export_checks
-from db.models import DECISIONS, PLATFORMS, STATUSES
 from db.reviews import add_review, latest_decisions, reviews_of
 
 router = APIRouter()

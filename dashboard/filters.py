@@ -10,12 +10,14 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, time, timedelta
 from urllib.parse import urlencode
 
+from base import vocabulary
+from base.vocabulary import PLATFORMS, STATUSES
 from db.audit import PENDING, AuditFilter, parse_since
 from db.columns import utcnow
 from db.errors import InvalidValue
-from db.models import PLATFORMS, STATUSES
 
-LABELS = ("fake", "real", "inconclusive", "no_face", "unsupported", "error", PENDING)
+# The label filter: the labels, and "pending" for checks not finished yet.
+LABELS = (*vocabulary.LABELS, PENDING)
 PERIODS = {"": "any time", "24h": "last 24 hours", "7d": "last 7 days", "30d": "last 30 days"}
 PAGE_SIZE = 50
 

@@ -41,9 +41,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from base.vocabulary import FINISHED, OPEN, Status
 from dashboard.throttle import REASONS, SignInThrottle
 from db.columns import utcnow
-from db.models import FINISHED, Check
+from db.models import Check
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ class _SnapshotCollector(Collector):
         open_ = GaugeMetricFamily(
             "fakewatch_checks_open", "Checks not finished yet", labels=["status"]
         )
-        for status in ("queued", "running"):
+        for status in OPEN:
             open_.add_metric([status], snap.open.get(status, 0))
         yield open_
         verdicts = CounterMetricFamily(
@@ -210,7 +211,7 @@ class DashboardMetrics:
             if status in FINISHED:
                 key = label or status
                 snap.verdicts[key] = snap.verdicts.get(key, 0) + int(n)
-                if status == "failed":
+                if status == Status.FAILED:
                     code = reason or "unknown"
                     snap.failures[code] = snap.failures.get(code, 0) + int(n)
             else:

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from base.vocabulary import FINISHED, Label
 from dashboard import charts
 from dashboard.auth import SignedIn
 from dashboard.services import Services, services
@@ -64,11 +65,11 @@ def _day_expression(session: AsyncSession) -> ColumnElement[Any]:
 
 
 def _finished() -> ColumnElement[int]:
-    return func.sum(case((Check.status.in_(("done", "failed")), 1), else_=0))
+    return func.sum(case((Check.status.in_(FINISHED), 1), else_=0))
 
 
 def _fake() -> ColumnElement[int]:
-    return func.sum(case((Check.label == "fake", 1), else_=0))
+    return func.sum(case((Check.label == Label.FAKE, 1), else_=0))
 
 
 async def per_day(session: AsyncSession, *, since: date, until: date) -> list[DayCount]:

@@ -19,12 +19,12 @@ from fastapi import APIRouter, Depends, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from redis.exceptions import RedisError
 
-from base.errors import MediaError
+from base.errors import MediaError, QueueFull, QueueUnavailable
+from base.vocabulary import RequestKind
 from dashboard.auth import Protected, SignedIn
 from dashboard.services import Services, services
 from dashboard.view import render
 from queue_worker.contracts import MediaContext
-from queue_worker.errors import QueueFull, QueueUnavailable
 from queue_worker.ratelimit import Decision
 
 log = logging.getLogger(__name__)
@@ -102,7 +102,7 @@ async def upload(request: Request, user: SignedIn, svc: Svc, file: UploadFile) -
         mime = mimetypes.guess_type(name)[0]
     context = MediaContext(
         platform="web",
-        request_kind="upload",
+        request_kind=RequestKind.UPLOAD,
         chat_id="dashboard",
         chat_title="Dashboard uploads",
         author_id=f"dashboard:{user.id}",

@@ -10,16 +10,17 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment
 
+from base.vocabulary import Label
 from dashboard.sessions import CSRF_FIELD, current_session
 
 # Label -> CSS class of its badge.
 BADGES = {
-    "fake": "bad",
-    "real": "good",
-    "inconclusive": "warn",
-    "no_face": "muted",
-    "unsupported": "muted",
-    "error": "bad",
+    Label.FAKE: "bad",
+    Label.REAL: "good",
+    Label.INCONCLUSIVE: "warn",
+    Label.NO_FACE: "muted",
+    Label.UNSUPPORTED: "muted",
+    Label.ERROR: "bad",
 }
 
 

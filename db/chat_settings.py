@@ -16,9 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from base.vocabulary import ACTIONS, PLATFORMS
 from db.columns import utcnow
 from db.errors import InvalidValue
-from db.models import ACTIONS, PLATFORMS, ChatSettings
+from db.models import ChatSettings
 
 
 class _Keep:

@@ -17,13 +17,13 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from base.vocabulary import FINISHED, OPEN, PLATFORMS, REQUEST_KINDS, Label, Status
 from db.columns import utcnow
 from db.errors import CheckNotFound, InvalidValue
-from db.models import FINISHED, PLATFORMS, REQUEST_KINDS, Check
+from db.models import Check
 
 # Keys of ``Verdict.to_dict()`` kept in ``Check.details`` (the per-face and per-frame data).
 DETAIL_KEYS = ("face_scores", "frame_scores", "frame_times", "explanation")
-OPEN = ("queued", "running")
 
 
 async def create_check(
@@ -72,7 +72,7 @@ async def create_check(
         byte_size=byte_size,
         sha256=sha256,
         reply_to=dict(reply_to) if reply_to is not None else None,
-        status="queued",
+        status=Status.QUEUED,
         attempts=0,
         created_at=utcnow(),
     )
@@ -153,7 +153,7 @@ async def mark_running(session: AsyncSession, *, check_id: int) -> Check:
     await session.execute(
         update(Check)
         .where(Check.id == check_id, Check.status.in_(OPEN))
-        .values(status="running", started_at=utcnow(), attempts=Check.attempts + 1)
+        .values(status=Status.RUNNING, started_at=utcnow(), attempts=Check.attempts + 1)
     )
     await session.commit()
     return await require_check(session, check_id=check_id)
@@ -185,7 +185,7 @@ async def store_verdict(
     if label is not None and label != verdict.get("label"):
         details["model_label"] = verdict.get("label")
     values: dict[str, Any] = {
-        "status": "done",
+        "status": Status.DONE,
         "label": label or verdict["label"],
         "fake_probability": verdict.get("fake_probability"),
         "faces": verdict.get("faces"),
@@ -211,7 +211,7 @@ async def mark_failed(
     check_id: int,
     reason: str,
     reason_code: str,
-    label: str = "error",
+    label: str = Label.ERROR,
     model_id: str | None = None,
     timings: Mapping[str, float] | None = None,
     media_kind: str | None = None,
@@ -228,7 +228,7 @@ async def mark_failed(
         CheckNotFound: no such check.
     """
     values: dict[str, Any] = {
-        "status": "failed",
+        "status": Status.FAILED,
         "label": label,
         "reason": reason,
         "reason_code": reason_code,
@@ -260,7 +260,7 @@ async def find_done_by_hash(session: AsyncSession, *, sha256: str, model_id: str
         .where(
             Check.sha256 == sha256,
             Check.model_id == model_id,
-            Check.status == "done",
+            Check.status == Status.DONE,
             Check.deduplicated_from.is_(None),
         )
         .order_by(Check.id)

@@ -24,14 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from base.vocabulary import FINISHED, FakeAction, Status
 from db.columns import JSONType, UTCDateTime, utcnow
-
-PLATFORMS = ("discord", "telegram", "web", "cli")
-REQUEST_KINDS = ("auto", "command", "upload", "cli")
-STATUSES = ("queued", "running", "done", "failed")
-FINISHED = ("done", "failed")
-ACTIONS = ("reply", "react", "delete_and_report")
-DECISIONS = ("fake", "real", "dismissed")
 
 # SQLite wants INTEGER PRIMARY KEY for its rowid alias; PostgreSQL gets bigint.
 Id = BigInteger().with_variant(Integer(), "sqlite")
@@ -87,7 +81,10 @@ class Check(Base):
     media_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # The outcome.
-    status: Mapped[str] = mapped_column(String(16), default="queued", server_default="queued")
+    # The values of base.vocabulary: Status, Label, ReasonCode.
+    status: Mapped[str] = mapped_column(
+        String(16), default=Status.QUEUED.value, server_default=Status.QUEUED.value
+    )
     label: Mapped[str | None] = mapped_column(String(16))
     fake_probability: Mapped[float | None] = mapped_column(Float)
     faces: Mapped[int | None] = mapped_column(Integer)
@@ -144,7 +141,7 @@ class Review(Base):
     )
     moderator_id: Mapped[str] = mapped_column(String(64))
     moderator_name: Mapped[str | None] = mapped_column(String(256))
-    decision: Mapped[str] = mapped_column(String(16))  # one of DECISIONS
+    decision: Mapped[str] = mapped_column(String(16))  # a base.vocabulary.Decision
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -167,8 +164,8 @@ class ChatSettings(Base):
     auto_check: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     fake_threshold: Mapped[float | None] = mapped_column(Float)
     real_threshold: Mapped[float | None] = mapped_column(Float)
-    action: Mapped[str] = mapped_column(  # one of ACTIONS
-        String(24), default="reply", server_default="reply"
+    action: Mapped[str] = mapped_column(  # a base.vocabulary.FakeAction
+        String(24), default=FakeAction.REPLY.value, server_default=FakeAction.REPLY.value
     )
     mod_channel_id: Mapped[str | None] = mapped_column(String(64))
     retention_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

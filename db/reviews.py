@@ -5,10 +5,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from base.vocabulary import DECISIONS
 from db.checks import require_check
 from db.columns import utcnow
 from db.errors import InvalidValue
-from db.models import DECISIONS, Review
+from db.models import Review
 
 
 async def add_review(

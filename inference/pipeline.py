@@ -26,6 +26,7 @@ import cv2
 import torch
 
 from base.errors import ConfigurationError, MediaError
+from base.vocabulary import Label, ReasonCode
 from inference.classifier import (
     MAX_CROPS_PER_FORWARD,
     Precision,
@@ -252,7 +253,7 @@ class Pipeline:
         except MediaError as e:
             timings["decode"] = time.perf_counter() - start
             failed = Verdict(
-                "unsupported",
+                Label.UNSUPPORTED,
                 model=self.model_id,
                 timings=timings,
                 reason=str(e),
@@ -294,13 +295,13 @@ class Pipeline:
         except (RuntimeError, ValueError, MemoryError) as e:
             log.exception("inference failed on a %s", media.kind)
             return Verdict(
-                "error",
+                Label.ERROR,
                 model=self.model_id,
                 timings=timings,
                 frames=len(media.frames),
                 media_kind=media.kind,
                 reason=f"inference failed: {e}",
-                reason_code="inference_error",
+                reason_code=ReasonCode.INFERENCE_ERROR,
             )
         return self._verdict(media, tracks, scores, timings)
 
@@ -357,9 +358,8 @@ class Pipeline:
         scores: list[FaceScore],
         timings: dict[str, float],
     ) -> Verdict:
-        th = self.manifest.thresholds
         start = time.perf_counter()
-        label, p = decide(scores, fake_threshold=th.fake, real_threshold=th.real)
+        label, p = decide(scores, self.manifest.thresholds)
         explanation = self._explain(media, tracks, scores)
         timings["decide"] = time.perf_counter() - start
         return Verdict(
@@ -374,7 +374,7 @@ class Pipeline:
             frame_times=tuple(media.times_s),
             media_kind=media.kind,
             reason=None if scores else self._no_face_reason(media),
-            reason_code=None if scores else "no_face",
+            reason_code=None if scores else ReasonCode.NO_FACE,
             explanation=explanation,
         )
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-Label = Literal["fake", "real", "inconclusive", "no_face", "unsupported", "error"]
-LABELS: tuple[Label, ...] = ("fake", "real", "inconclusive", "no_face", "unsupported", "error")
+from base.vocabulary import JUDGED, Label, Thresholds, decide_label
+
 STAGES = ("decode", "detect", "track", "classify", "decide")
 
 
@@ -63,7 +63,7 @@ class Verdict:
     @property
     def judged(self) -> bool:
         """Whether a face was scored (the label is fake, real or inconclusive)."""
-        return self.label in ("fake", "real", "inconclusive")
+        return self.label in JUDGED
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict; timings in seconds."""
@@ -89,24 +89,18 @@ class Verdict:
         for key in ("frame_scores", "frame_times"):
             known[key] = tuple(known.get(key, ()))
         known["timings"] = dict(known.get("timings", {}))
+        known["label"] = Label(known["label"])
         if known.get("explanation") is not None:
             known["explanation"] = Explanation.from_dict(known["explanation"])
         return cls(**known)
 
 
-def decide(
-    scores: Sequence[FaceScore], *, fake_threshold: float, real_threshold: float
-) -> tuple[Label, float | None]:
-    """Turn face scores into a label: the most suspicious face decides.
+def decide(scores: Sequence[FaceScore], thresholds: Thresholds) -> tuple[Label, float | None]:
+    """Turn face scores into a label: the most suspicious face decides (by
+    :func:`base.vocabulary.decide_label`).
 
     Returns:
         ``(label, fake_probability)``; ``("no_face", None)`` when there is no face.
     """
-    if not scores:
-        return "no_face", None
-    p = max(s.fake_probability for s in scores)
-    if p >= fake_threshold:
-        return "fake", p
-    if p <= real_threshold:
-        return "real", p
-    return "inconclusive", p
+    p = max((s.fake_probability for s in scores), default=None)
+    return decide_label(p, thresholds), p

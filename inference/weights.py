@@ -25,6 +25,7 @@ from typing import Any
 
 import torch
 
+from base import vocabulary
 from base.errors import WeightsInvalid, WeightsMissing
 from inference.model import (
     LEGACY_CONFIG,
@@ -44,11 +45,11 @@ SMALL_CONFIG = ModelConfig(layers=(1, 1, 1, 1), lstm_hidden=128)
 
 
 @dataclass(frozen=True)
-class Thresholds:
-    """``p >= fake`` is fake, ``p <= real`` is real, anything between is inconclusive."""
+class Thresholds(vocabulary.Thresholds):
+    """A model's thresholds as its manifest gives them: ``0 <= real <= fake <= 1``.
 
-    fake: float = 0.5
-    real: float = 0.5
+    The rule they feed is :func:`base.vocabulary.decide_label`.
+    """
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.real <= self.fake <= 1.0:

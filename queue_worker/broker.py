@@ -25,8 +25,9 @@ from pathlib import Path
 import redis
 from arq.connections import RedisSettings
 
+from base.errors import QueueError
 from base.settings import Settings
-from queue_worker.errors import EmbeddedRedisError, QueueError
+from queue_worker.errors import EmbeddedRedisError
 
 log = logging.getLogger(__name__)
 

@@ -33,7 +33,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, WatchError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from base.errors import EmptyMedia, TooManyBytes
+from base.errors import EmptyMedia, QueueFull, QueueUnavailable, TooManyBytes
 from base.settings import Settings
 from db.checks import create_check, get_check_by_job_id, mark_failed, require_check
 from db.engine import create_engine, database_url, session_factory
@@ -42,7 +42,7 @@ from db.models import Check
 from db.schema import upgrade_database_async
 from queue_worker.broker import redis_settings
 from queue_worker.contracts import ANALYZE, CheckResult, MediaContext, job_id
-from queue_worker.errors import CheckTimeout, QueueFull, QueueUnavailable
+from queue_worker.errors import CheckTimeout
 from queue_worker.notices import DoneNotices
 from queue_worker.records import check_result
 from queue_worker.transient import RETRY_WITHIN_S, is_transient, retrying

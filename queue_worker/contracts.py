@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any
+
+from base.vocabulary import FINISHED, RequestKind, Status
 
 # The job that analyses one media item: ``analyze(ctx, check_id: int, media: bytes)``.
 ANALYZE = "analyze"
@@ -17,11 +19,6 @@ ANALYZE = "analyze"
 def job_id(queue_name: str, check_job_id: str) -> str:
     """The arq job id of a check: the check's stored job id under the queue's name."""
     return f"{queue_name}:{check_job_id}"
-
-
-RequestKind = Literal["auto", "command", "upload", "cli"]
-Status = Literal["queued", "running", "done", "failed"]
-FINISHED: tuple[Status, ...] = ("done", "failed")
 
 
 @dataclass(frozen=True)
@@ -39,7 +36,7 @@ class MediaContext:
     message_id: str | None = None
     author_id: str | None = None
     author_name: str | None = None
-    request_kind: RequestKind = "auto"
+    request_kind: RequestKind = RequestKind.AUTO
     requested_by: str | None = None
     media_kind: str | None = None  # image | video | animation, as the platform says
     file_name: str | None = None

@@ -1,39 +1,12 @@
-"""Errors of the queue: what a producer waiting for a verdict can run into."""
+"""Errors of the queue: what a producer waiting for a verdict can run into.
+
+:class:`~base.errors.QueueUnavailable` and :class:`~base.errors.QueueFull`, which the
+bots see too, live in :mod:`base.errors`.
+"""
 
 from __future__ import annotations
 
-from base.errors import FakeWatchError
-
-
-class QueueError(FakeWatchError):
-    """The queue cannot do what was asked."""
-
-    code = "queue"
-
-
-class QueueUnavailable(QueueError):
-    """Redis cannot be reached.
-
-    Attributes:
-        check_id: the check stored for the job, now failed; ``None`` when none was stored.
-    """
-
-    code = "queue_unavailable"
-
-    def __init__(self, message: str, *, check_id: int | None = None) -> None:
-        super().__init__(message)
-        self.check_id = check_id
-
-
-class QueueFull(QueueUnavailable):
-    """Too many checks are waiting for the workers: back-pressure (nothing was stored)."""
-
-    code = "queue_full"
-
-    def __init__(self, depth: int, limit: int) -> None:
-        super().__init__(f"{depth:,} checks are waiting; the limit is {limit:,}")
-        self.depth = depth
-        self.limit = limit
+from base.errors import QueueError
 
 
 class CheckTimeout(QueueError):

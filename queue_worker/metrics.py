@@ -30,6 +30,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from base.settings import Settings
+from base.vocabulary import Status
 from queue_worker.broker import redis_url
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ def observe_result(result: Mapping[str, Any] | None, *, seconds: float | None = 
         return
     label = str(result.get("label") or result.get("status") or "unknown")
     VERDICTS.labels(label=label).inc()
-    if result.get("status") == "failed":
+    if result.get("status") == Status.FAILED:
         FAILURES.labels(reason=str(result.get("reason_code") or "unknown")).inc()
     for stage, value in (result.get("timings") or {}).items():
         if isinstance(value, int | float) and value >= 0:

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import cast
-
+from base.vocabulary import Status
 from db.models import Check
-from queue_worker.contracts import CheckResult, Status
+from queue_worker.contracts import CheckResult
 
 
 def check_result(check: Check) -> CheckResult:
     """What producers see of a stored check."""
     return CheckResult(
         check_id=check.id,
-        status=cast(Status, check.status),
+        status=Status(check.status),
         label=check.label,
         fake_probability=check.fake_probability,
         faces=check.faces,

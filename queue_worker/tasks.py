@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from base.errors import FakeWatchError
 from base.settings import Settings
+from base.vocabulary import JUDGED, Label, ReasonCode, Status, Thresholds, decide_label
 from db.chat_settings import default_chat_settings, get_chat_settings
 from db.checks import (
     find_done_by_hash,
@@ -58,7 +59,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-JUDGED = ("fake", "real", "inconclusive")
 # A check still open this long after it was made, with no job in Redis, was lost (its
 # producer died between storing it and queueing its job, or Redis lost its data). Longer
 # than a producer waits out an outage before it queues the job (transient.RETRY_WITHIN_S).
@@ -72,13 +72,13 @@ _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del
 class InferenceFailed(FakeWatchError):
     """The model raised on this item (out of memory, a driver error): worth another try."""
 
-    code = "inference_error"
+    code = ReasonCode.INFERENCE_ERROR
 
 
 class LockBusy(FakeWatchError):
     """Another job held the same bytes' lock for the whole time this job could wait."""
 
-    code = "lock_busy"
+    code = ReasonCode.LOCK_BUSY
 
 
 # Worth retrying: the next try may well succeed.
@@ -117,26 +117,26 @@ def backoff(job_try: int) -> float:
     return float(min(60, 4 ** (job_try - 1)))
 
 
-def relabel(probability: float | None, label: str, *, fake: float, real: float) -> str:
-    """A judged label under other thresholds; other labels stay."""
-    if probability is None or label not in JUDGED:
+def chat_thresholds(model: Thresholds, chat: ChatSettings) -> Thresholds:
+    """The chat's thresholds as they are now (the model's where the chat has none)."""
+    return model.overridden(fake=chat.fake_threshold, real=chat.real_threshold)
+
+
+def chat_label(state: WorkerState, chat: ChatSettings, verdict: Mapping[str, Any]) -> Label:
+    """The label the check is stored with, under the chat's thresholds: a judged face's
+    label is decided again from its fake probability, other labels stay."""
+    label = Label(verdict["label"])
+    if label not in JUDGED:
         return label
-    if probability >= fake:
-        return "fake"
-    if probability <= real:
-        return "real"
-    return "inconclusive"
+    thresholds = chat_thresholds(state.pipeline.manifest.thresholds, chat)
+    return decide_label(verdict.get("fake_probability"), thresholds)
 
 
-def chat_label(state: WorkerState, chat: ChatSettings, verdict: Mapping[str, Any]) -> str:
-    """The verdict's label under the chat's thresholds (the model's where the chat has none)."""
-    model = state.pipeline.manifest.thresholds
-    return relabel(
-        verdict.get("fake_probability"),
-        str(verdict["label"]),
-        fake=model.fake if chat.fake_threshold is None else chat.fake_threshold,
-        real=model.real if chat.real_threshold is None else chat.real_threshold,
-    )
+async def chat_settings_of(session: AsyncSession, check: Check) -> ChatSettings:
+    """The settings of the check's chat as they are now (defaults for a check of no chat)."""
+    if not check.chat_id:
+        return default_chat_settings(platform=check.platform, chat_id="")
+    return await get_chat_settings(session, platform=check.platform, chat_id=check.chat_id)
 
 
 def _analyze_sync(pipeline: Pipeline, media: bytes) -> tuple[dict[str, Any], str | None]:
@@ -188,23 +188,21 @@ class Analysis:
             if check.finished:
                 return check_result(check)  # a re-run after a crash: the outcome stands
             check = await mark_running(session, check_id=self.check_id)
-            chat = (
-                await get_chat_settings(session, platform=check.platform, chat_id=check.chat_id)
-                if check.chat_id
-                else default_chat_settings(platform=check.platform, chat_id="")
-            )
+            chat = await chat_settings_of(session, check)
         if len(self.media) > settings.max_media_bytes:
             return await self._fail(
                 check,
                 f"the file has {len(self.media):,} bytes; the limit is "
                 f"{settings.max_media_bytes:,}",
-                "too_many_bytes",
-                label="unsupported",
+                ReasonCode.TOO_MANY_BYTES,
+                label=Label.UNSUPPORTED,
             )
         if hashlib.sha256(self.media).hexdigest() != check.sha256:
-            return await self._fail(check, "the media changed in the queue", "media_mismatch")
-        done = await self._judge(check, chat)
-        if chat.retention_days > 0 and done.status == "done":
+            return await self._fail(
+                check, "the media changed in the queue", ReasonCode.MEDIA_MISMATCH
+            )
+        done = await self._judge(check)
+        if chat.retention_days > 0 and done.status == Status.DONE:
             async with self.state.sessions() as session:
                 await keep_media_file(
                     session,
@@ -215,18 +213,18 @@ class Analysis:
                 )
         return done
 
-    async def _judge(self, check: Check, chat: ChatSettings) -> CheckResult:
-        reused = await self._reuse(check, chat)
+    async def _judge(self, check: Check) -> CheckResult:
+        reused = await self._reuse(check)
         if reused is not None:
             return reused
         key = f"{self.state.settings.queue_name}:lock:{self.state.model_id}:{check.sha256}"
         await self._lock(key, check)
         try:
             # The job that held the lock may have judged these bytes meanwhile.
-            reused = await self._reuse(check, chat)
+            reused = await self._reuse(check)
             if reused is not None:
                 return reused
-            return await self._infer(check, chat)
+            return await self._infer(check)
         finally:
             await self.state.redis.eval(_RELEASE, 1, key, check.job_id)  # type: ignore[misc]
 
@@ -252,26 +250,36 @@ class Analysis:
             if found is not None:
                 return  # the caller's re-check reuses it; the lock is not needed
 
-    async def _reuse(self, check: Check, chat: ChatSettings) -> CheckResult | None:
+    async def _label(self, check: Check, verdict: Mapping[str, Any]) -> Label:
+        """The one decision of the check's label, made as it is stored: under the chat's
+        thresholds at this moment (a change while the model ran counts). Nothing later
+        decides again: the bots, the audit log and the dashboard show what is stored."""
+        async with self.state.sessions() as session:
+            chat = await chat_settings_of(session, check)
+        return chat_label(self.state, chat, verdict)
+
+    async def _reuse(self, check: Check) -> CheckResult | None:
         async with self.state.sessions() as session:
             original = await find_done_by_hash(
                 session, sha256=check.sha256, model_id=self.state.model_id
             )
-            if original is None or original.id == check.id:
-                return None
-            verdict = reused_verdict(original)
+        if original is None or original.id == check.id:
+            return None
+        verdict = reused_verdict(original)
+        label = await self._label(check, verdict)
+        async with self.state.sessions() as session:
             stored = await store_verdict(
                 session,
                 check_id=check.id,
                 verdict=verdict,
-                label=chat_label(self.state, chat, verdict),
+                label=label,
                 deduplicated_from=original.id,
                 phash=original.phash,
             )
         log.info("check %d reuses the verdict of check %d", check.id, original.id)
         return check_result(stored)
 
-    async def _infer(self, check: Check, chat: ChatSettings) -> CheckResult:
+    async def _infer(self, check: Check) -> CheckResult:
         loop = asyncio.get_running_loop()
         work = loop.run_in_executor(
             self.state.executor, _analyze_sync, self.state.pipeline, self.media
@@ -283,17 +291,17 @@ class Analysis:
         except TimeoutError:
             limit = self.state.settings.job_timeout_s
             return await self._fail(
-                check, f"the analysis took longer than {limit:g}s", "analysis_timeout"
+                check, f"the analysis took longer than {limit:g}s", ReasonCode.ANALYSIS_TIMEOUT
             )
         label = verdict["label"]
-        if label == "error":
+        if label == Label.ERROR:
             raise InferenceFailed(verdict.get("reason") or "inference failed")
-        if label == "unsupported":
+        if label == Label.UNSUPPORTED:
             return await self._fail(
                 check,
                 verdict.get("reason") or "this file cannot be judged",
-                verdict.get("reason_code") or "unsupported",
-                label="unsupported",
+                verdict.get("reason_code") or ReasonCode.UNSUPPORTED,
+                label=Label.UNSUPPORTED,
                 verdict=verdict,
             )
         async with self.state.sessions() as session:
@@ -301,7 +309,7 @@ class Analysis:
                 session,
                 check_id=check.id,
                 verdict=verdict,
-                label=chat_label(self.state, chat, verdict),
+                label=await self._label(check, verdict),
                 phash=phash,
             )
         return check_result(stored)
@@ -312,7 +320,7 @@ class Analysis:
         reason: str,
         code: str,
         *,
-        label: str = "error",
+        label: Label = Label.ERROR,
         verdict: Mapping[str, Any] | None = None,
     ) -> CheckResult:
         verdict = verdict or {}
@@ -362,7 +370,7 @@ async def analyze(ctx: dict[str, Any], check_id: int, media: bytes) -> dict[str,
 async def _store_failure(
     state: WorkerState, check_id: int, reason: str, error: BaseException
 ) -> CheckResult | None:
-    code = error.code if isinstance(error, FakeWatchError) else "internal_error"
+    code = error.code if isinstance(error, FakeWatchError) else ReasonCode.INTERNAL_ERROR
 
     async def store() -> CheckResult | None:
         async with state.sessions() as session:
@@ -405,7 +413,7 @@ async def fail_lost_checks(ctx: dict[str, Any]) -> int:
                 session,
                 check_id=check.id,
                 reason="the job was lost before it finished; please send the file again",
-                reason_code="job_lost",
+                reason_code=ReasonCode.JOB_LOST,
                 model_id=check.model_id,
             )
             await announce(state.redis, state.settings.queue_name, check.id)

@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from base.vocabulary import ACTIONS, LABELS, Decision, FakeAction, Status
 from bots.core.errors import BadArguments
-from bots.core.ports import ACTIONS, AuditQuery
+from bots.core.ports import AuditQuery
 
-AUDIT_LABELS = ("fake", "real", "inconclusive", "no_face", "unsupported", "error", "failed")
+# /audit filters by a label, or by "failed" for every check that failed.
+AUDIT_LABELS = (*LABELS, Status.FAILED)
 MAX_AUDIT_COUNT = 500
 _PERIOD = re.compile(r"^(\d+)([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -116,7 +118,8 @@ def parse_settings(words: Sequence[str]) -> dict[str, Any]:
     if name == "real":
         return {"real_threshold": _threshold(value)}
     if name == "action":
-        action = "delete_and_report" if value.lower() in ("delete", "delete_and_report") else value
+        delete = value.lower() in ("delete", FakeAction.DELETE_AND_REPORT)
+        action = FakeAction.DELETE_AND_REPORT if delete else value
         if action not in ACTIONS:
             raise BadArguments(f"action must be one of {', '.join(ACTIONS)}")
         return {"action": action}
@@ -140,7 +143,7 @@ class Override:
 
 def parse_verdict(words: Sequence[str]) -> Override:
     """``/verdict CHECK real|fake [note...]``. Raises ``BadArguments``."""
-    if len(words) < 2 or words[1].lower() not in ("real", "fake"):
+    if len(words) < 2 or words[1].lower() not in (Decision.REAL, Decision.FAKE):
         raise BadArguments(VERDICT_USAGE)
     note = " ".join(words[2:]).strip() or None
     return Override(check_id=words[0], decision=words[1].lower(), note=note)

@@ -1,4 +1,8 @@
-"""Errors the bot core raises on purpose."""
+"""Errors the bot core raises on purpose.
+
+A check that cannot be queued is :class:`base.errors.QueueUnavailable` (and
+:class:`base.errors.QueueFull` when the workers are behind), as the queue raised it.
+"""
 
 from __future__ import annotations
 
@@ -15,27 +19,6 @@ class FetchFailed(BotError):
     """The platform would not hand over the media bytes."""
 
     code = "fetch_failed"
-
-
-class QueueUnavailable(BotError):
-    """The check could not be submitted (Redis or the database is down).
-
-    Attributes:
-        check_id: the check that was stored, as failed, before the queue gave up; the
-            chat's answer to it is the answer to that check. ``None`` when none was.
-    """
-
-    code = "queue_unavailable"
-
-    def __init__(self, message: str, *, check_id: str | None = None) -> None:
-        super().__init__(message)
-        self.check_id = check_id
-
-
-class QueueBusy(QueueUnavailable):
-    """Too many checks are waiting for the workers; this one was not queued."""
-
-    code = "queue_busy"
 
 
 class StoreUnavailable(BotError):

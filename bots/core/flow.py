@@ -18,15 +18,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from base.errors import QueueFull, QueueUnavailable
+from base.vocabulary import FakeAction, Label, RequestKind, Status
 from bots.core import formatting
-from bots.core.errors import FetchFailed, QueueBusy, QueueUnavailable, StoreUnavailable
+from bots.core.errors import FetchFailed, StoreUnavailable
 from bots.core.media import InboundMedia, Request
 from bots.core.ports import (
     ChatPolicy,
     ChatStore,
     CheckOutcome,
     CheckQueue,
-    FakeAction,
     Gate,
     StoredCheck,
 )
@@ -67,7 +68,8 @@ class Reply:
             so a restarted bot can still answer in the right place.
         check_id: The check, when one was queued.
         outcome: The finished check, when there is one.
-        label: The verdict label under the chat's thresholds.
+        label: The check's label as stored: decided once, by the worker, under the
+            chat's thresholds when it stored the verdict; never decided again here.
         final: ``False`` for the "still working" note; the verdict follows later.
         action: The chat's action to carry out (only for fake verdicts of automatic
             checks): ``reply``, ``react`` or ``delete_and_report``.
@@ -197,14 +199,15 @@ class CheckFlow:
     def reply_for(
         self, outcome: CheckOutcome, *, policy: ChatPolicy, reply_to: Mapping[str, Any]
     ) -> Reply:
-        """The reply to a finished check under the chat's settings."""
-        label = formatting.effective_label(outcome, policy)
-        text = formatting.verdict_text(outcome, policy=policy, limit=self.limit)
+        """The reply to a finished check under the chat's settings (its stored label)."""
+        label = outcome.label
+        text = formatting.verdict_text(outcome, limit=self.limit)
         action: FakeAction | None = None
         removal = None
-        if label == "fake" and reply_to.get("request") == "auto" and outcome.status == "done":
+        auto = reply_to.get("request") == RequestKind.AUTO
+        if label == Label.FAKE and auto and outcome.status == Status.DONE:
             action = policy.action
-            if action == "delete_and_report":
+            if action == FakeAction.DELETE_AND_REPORT:
                 author, reported = reply_to.get("author_name"), policy.mod_channel_id is not None
                 removal = formatting.removal_text(
                     outcome, author=author, reported=reported, limit=self.limit
@@ -247,7 +250,9 @@ class CheckFlow:
         """
         try:
             policy = await self.store.policy(platform=self.platform, chat_id=media.chat_id)
-            again = request.kind == "auto" and (self.recognise_resent if resent is None else resent)
+            again = request.kind == RequestKind.AUTO and (
+                self.recognise_resent if resent is None else resent
+            )
             stored = await self._stored(media) if again else None
         except StoreUnavailable:
             # Without the chat's settings an automatic check might break its wishes
@@ -275,7 +280,8 @@ class CheckFlow:
             return None
         if not await self._admitted(media, request=request, conversation=conversation):
             return None
-        mode: Mode = "react" if request.kind == "auto" and policy.action == "react" else "reply"
+        quiet = request.kind == RequestKind.AUTO and policy.action == FakeAction.REACT
+        mode: Mode = "react" if quiet else "reply"
         reply_to = {
             **(await self._working(media, resent=again, conversation=conversation, mode=mode)),
             "chat_id": media.chat_id,
@@ -396,7 +402,7 @@ class CheckFlow:
             return None
         try:
             return await self.queue.submit(data, media=media, request=request, reply_to=reply_to)
-        except QueueBusy:
+        except QueueFull:
             log.warning("queue full: not checking %s/%s", media.chat_id, media.message_id)
             await conv.deliver(
                 Reply(text=formatting.busy_text(limit=self.limit), reply_to=reply_to)
@@ -409,8 +415,8 @@ class CheckFlow:
             )
             if e.check_id is not None:
                 # The check was stored as failed: this was its answer, not one to sweep up.
-                self.remember(e.check_id)
-                await self.store.mark_replied(check_id=e.check_id)
+                self.remember(str(e.check_id))
+                await self.store.mark_replied(check_id=str(e.check_id))
             return None
 
     async def answer(

@@ -10,25 +10,25 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from base.vocabulary import JUDGED, OPEN, Label, Platform, ReasonCode, Status
 from bots.core.media import InboundMedia, megabytes
 from bots.core.ports import Admission, AuditEntry, AuditQuery, ChatPolicy, CheckOutcome
 
-LIMITS = {"telegram": 4096, "discord": 2000}
-JUDGED = frozenset({"fake", "real", "inconclusive"})
+LIMITS: dict[str, int] = {Platform.TELEGRAM: 4096, Platform.DISCORD: 2000}
 
 WORKING = "🔎 Analysing for face manipulation…"
 
 # Reason codes from base.errors and the worker, in words a chat member understands.
-_REASONS = {
-    "empty_file": "the file is empty",
-    "unsupported_format": "it is not an image or video format FakeWatch can read",
-    "corrupt_media": "the file is damaged or cut short",
-    "no_video_stream": "the file has no picture, only sound",
-    "no_frames": "no frame of the video could be decoded",
-    "too_many_bytes": "the file is too large to check",
-    "too_many_pixels": "the picture is too large to check",
-    "too_long": "the video is too long to check",
-    "media_too_large": "the file is too large to check",
+_REASONS: dict[str, str] = {
+    ReasonCode.EMPTY_FILE: "the file is empty",
+    ReasonCode.UNSUPPORTED_FORMAT: "it is not an image or video format FakeWatch can read",
+    ReasonCode.CORRUPT_MEDIA: "the file is damaged or cut short",
+    ReasonCode.NO_VIDEO_STREAM: "the file has no picture, only sound",
+    ReasonCode.NO_FRAMES: "no frame of the video could be decoded",
+    ReasonCode.TOO_MANY_BYTES: "the file is too large to check",
+    ReasonCode.TOO_MANY_PIXELS: "the picture is too large to check",
+    ReasonCode.TOO_LONG: "the video is too long to check",
+    ReasonCode.MEDIA_TOO_LARGE: "the file is too large to check",
 }
 
 
@@ -47,32 +47,13 @@ def percent(p: float) -> str:
     return f"{value}%"
 
 
-def effective_label(outcome: CheckOutcome, policy: ChatPolicy | None = None) -> str | None:
-    """The verdict label under the chat's own thresholds, when it has set any."""
-    label, p = outcome.label, outcome.fake_probability
-    if policy is None or label not in JUDGED or p is None:
-        return label
-    if policy.fake_threshold is not None and p >= policy.fake_threshold:
-        return "fake"
-    if policy.real_threshold is not None and p <= policy.real_threshold:
-        return "real"
-    if policy.fake_threshold is None and policy.real_threshold is None:
-        return label
-    # Only one threshold set: keep the model's decision on the other side.
-    if label == "fake" and policy.fake_threshold is not None:
-        return "inconclusive"
-    if label == "real" and policy.real_threshold is not None:
-        return "inconclusive"
-    return label
-
-
 def sureness(label: str, p: float) -> str:
     """How sure the model is of a fake or real verdict, in plain words.
 
     The shipped weights' scores are calibrated on their validation split (see
     weights/MODEL_CARD.md), so the farther ``p`` is from the undecided middle, the surer.
     """
-    distance = p if label == "fake" else 1.0 - p
+    distance = p if label == Label.FAKE else 1.0 - p
     if distance >= 0.9:
         return "The model is very sure."
     if distance >= 0.75:
@@ -101,35 +82,38 @@ def _details(outcome: CheckOutcome) -> str:
     return " · ".join(parts)
 
 
-def verdict_text(
-    outcome: CheckOutcome, *, policy: ChatPolicy | None = None, limit: int = 4096
-) -> str:
-    """The reply for a finished (or failed) check."""
-    label = effective_label(outcome, policy)
+def verdict_text(outcome: CheckOutcome, *, limit: int = 4096) -> str:
+    """The reply for a finished (or failed) check, with the label it is stored with.
+
+    The label was decided once, when the worker stored the verdict under the chat's
+    thresholds of that moment; the reply never decides it again, so it always says what
+    the audit log and the dashboard say.
+    """
+    label = outcome.label
     p = outcome.fake_probability
-    if label == "unsupported":
+    if label == Label.UNSUPPORTED:
         head = f"🚫 Can't check this file: {reason_text(outcome.reason_code, outcome.reason)}."
         tail = f"check {outcome.check_id}"
-    elif outcome.status == "failed" or label in (None, "error"):
+    elif outcome.status == Status.FAILED or label in (None, Label.ERROR):
         head = f"❗ The check failed: {reason_text(outcome.reason_code, outcome.reason)}."
         tail = f"You can try again with /check. (check {outcome.check_id})"
-    elif label == "fake" and p is not None:
+    elif label == Label.FAKE and p is not None:
         head = f"⚠️ Likely a deepfake: {percent(p)} probability of face manipulation. " + sureness(
-            "fake", p
+            Label.FAKE, p
         )
         tail = _details(outcome)
-    elif label == "real" and p is not None:
+    elif label == Label.REAL and p is not None:
         head = f"✅ No sign of face manipulation ({percent(p)} fake probability). " + sureness(
-            "real", p
+            Label.REAL, p
         )
         tail = _details(outcome)
-    elif label == "inconclusive" and p is not None:
+    elif label == Label.INCONCLUSIVE and p is not None:
         head = (
             f"🤔 Inconclusive: {percent(p)} fake probability, between the thresholds. "
             "A person should take a look."
         )
         tail = _details(outcome)
-    elif label == "no_face":
+    elif label == Label.NO_FACE:
         head = "🙂 No face found, so there is nothing to judge for face manipulation."
         tail = _details(outcome)
     else:
@@ -280,7 +264,7 @@ def settings_text(policy: ChatPolicy, *, limit: int = 4096) -> str:
 def _entry_line(e: AuditEntry) -> str:
     when = e.created_at.strftime("%Y-%m-%d %H:%M")
     who = e.author_name or e.author_id or "?"
-    if e.status in ("queued", "running"):
+    if e.status in OPEN:
         what = e.status
     else:
         what = e.label or e.status

@@ -12,6 +12,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from base.vocabulary import RequestKind
+
 Category = Literal["image", "video"]
 
 # Mime types the model cannot read even though they are image/* or video/*: vector
@@ -104,7 +106,7 @@ class Request:
         explain: The asker wants the manipulation map with the verdict (``/check explain``).
     """
 
-    kind: Literal["auto", "command"] = "auto"
+    kind: RequestKind = RequestKind.AUTO
     requested_by: str | None = None
     explain: bool = False
 

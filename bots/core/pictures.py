@@ -27,6 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from base.vocabulary import JUDGED, Label
 from bots.core.flow import Reply
 
 if TYPE_CHECKING:
@@ -41,8 +42,7 @@ WIDTH = 800
 TIMELINE_HEIGHT = 300
 MAP_CELL = 18  # pixels per map cell
 MARGIN = 0.3  # the classifier's crop margin around the face box: what the map covers
-TIMELINED = frozenset({"fake", "inconclusive"})
-JUDGED = frozenset({"fake", "real", "inconclusive"})
+TIMELINED = frozenset({Label.FAKE, Label.INCONCLUSIVE})
 _INK, _GRID, _LINE, _HOT = (40, 40, 40), (225, 225, 225), (192, 57, 43), (255, 60, 0)
 
 

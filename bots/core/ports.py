@@ -10,12 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
+from base.vocabulary import FINISHED, FakeAction
 from bots.core.media import InboundMedia, Request
-
-FakeAction = Literal["reply", "react", "delete_and_report"]
-ACTIONS: tuple[FakeAction, ...] = ("reply", "react", "delete_and_report")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,7 +34,7 @@ class ChatPolicy:
     auto_check: bool = True
     fake_threshold: float | None = None
     real_threshold: float | None = None
-    action: FakeAction = "reply"
+    action: FakeAction = FakeAction.REPLY
     mod_channel_id: str | None = None
     retention_days: int | None = None
 
@@ -90,7 +88,7 @@ class Outcome:
     @property
     def finished(self) -> bool:
         """Whether the check is done or failed."""
-        return self.status in ("done", "failed")
+        return self.status in FINISHED
 
 
 class CheckQueue(Protocol):

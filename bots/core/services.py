@@ -14,26 +14,21 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any
 
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
+from base.errors import QueueUnavailable
 from base.settings import Settings
-from bots.core.errors import (
-    BadArguments,
-    QueueBusy,
-    QueueUnavailable,
-    StoreUnavailable,
-    UnknownCheck,
-)
+from base.vocabulary import FakeAction, RequestKind, Status
+from bots.core.errors import BadArguments, StoreUnavailable, UnknownCheck
 from bots.core.media import InboundMedia, Request
 from bots.core.ports import (
     Admission,
     AuditEntry,
     AuditQuery,
     ChatPolicy,
-    FakeAction,
     Outcome,
     PendingReply,
     StoredCheck,
@@ -46,9 +41,9 @@ from db.errors import CheckNotFound, InvalidValue
 from db.export import export_checks
 from db.models import ChatSettings
 from db.reviews import add_review, latest_decisions
-from queue_worker import errors as queue_errors
 from queue_worker.client import QueueClient
-from queue_worker.contracts import CheckResult, MediaContext, RequestKind
+from queue_worker.contracts import CheckResult, MediaContext
+from queue_worker.errors import CheckTimeout
 from queue_worker.ratelimit import Rate, TokenBuckets
 from queue_worker.transient import retrying
 
@@ -86,7 +81,7 @@ def policy_of(row: ChatSettings) -> ChatPolicy:
         auto_check=row.auto_check,
         fake_threshold=row.fake_threshold,
         real_threshold=row.real_threshold,
-        action=cast(FakeAction, row.action),
+        action=FakeAction(row.action),
         mod_channel_id=row.mod_channel_id,
         retention_days=row.retention_days,
     )
@@ -104,14 +99,14 @@ def audit_filter(*, platform: str, chat_id: str, query: AuditQuery) -> AuditFilt
     check; never by display name, which anyone can change to imitate someone else.
     """
     username = None if query.author else query.author_username
-    failed = query.label == "failed"
+    failed = query.label == Status.FAILED
     return AuditFilter(
         platform=platform,
         chat=chat_id,
         author_id=query.author,
         author_username=username.lstrip("@") if username else None,
         label=None if failed else query.label,
-        status="failed" if failed else None,
+        status=Status.FAILED if failed else None,
         since=query.since,
     )
 
@@ -146,7 +141,12 @@ class Services:
         request: Request,
         reply_to: Mapping[str, Any] | None,
     ) -> str:
-        """Store and enqueue a check. Raises ``QueueUnavailable`` if Redis or the store is down."""
+        """Store and enqueue a check.
+
+        Raises:
+            QueueUnavailable: Redis or the store is down (as the queue client raised it,
+                with the id of a check it stored as failed), or ``QueueFull``.
+        """
         context = MediaContext(
             platform=media.platform,
             chat_id=media.chat_id,
@@ -154,7 +154,7 @@ class Services:
             message_id=media.message_id,
             author_id=media.author_id,
             author_name=media.author_name,
-            request_kind=cast(RequestKind, request.kind),
+            request_kind=RequestKind(request.kind),
             requested_by=request.requested_by,
             media_kind=media.kind,
             file_name=media.file_name,
@@ -167,11 +167,6 @@ class Services:
         )
         try:
             return str(await self.client.submit(data, context))
-        except queue_errors.QueueFull as e:
-            raise QueueBusy(str(e)) from e
-        except queue_errors.QueueUnavailable as e:
-            stored = None if e.check_id is None else str(e.check_id)
-            raise QueueUnavailable(f"could not queue the check: {e}", check_id=stored) from e
         except (SQLAlchemyError, OSError) as e:
             raise QueueUnavailable(f"could not queue the check: {e}") from e
 
@@ -179,14 +174,14 @@ class Services:
         """Queue a stored check's job again where it is missing; whether it was."""
         try:
             return await self.client.requeue(int(check_id), data)
-        except (queue_errors.QueueUnavailable, SQLAlchemyError, OSError) as e:
+        except (SQLAlchemyError, OSError) as e:
             raise QueueUnavailable(f"could not queue check {check_id} again: {e}") from e
 
     async def wait(self, check_id: str, *, timeout: float) -> Outcome | None:
         """The finished check, or ``None`` after ``timeout`` seconds."""
         try:
             return outcome_of(await self.client.wait(int(check_id), timeout))
-        except queue_errors.CheckTimeout:
+        except CheckTimeout:
             return None
 
     async def get(self, check_id: str) -> Outcome | None:
@@ -221,7 +216,7 @@ class Services:
                     self.buckets.bucket("chat", f"{platform}:{chat_id}", self.chat_rate),
                 ]
             )
-        except (queue_errors.QueueUnavailable, RedisError, OSError):
+        except (QueueUnavailable, RedisError, OSError):
             log.warning("cannot read the abuse limits; letting the check through", exc_info=True)
             return Admission()
         if decision.allowed:

@@ -31,6 +31,7 @@ from typing import Any
 
 import discord
 
+from base.vocabulary import FakeAction, Label
 from bots.core import formatting
 from bots.core.flow import Mode, Reply
 from bots.core.pictures import Picture, reply_picture
@@ -41,7 +42,7 @@ log = logging.getLogger(__name__)
 LIMIT = formatting.LIMITS["discord"]
 WORKING_REACTION = "🔎"
 # Quiet mode answers with an emoji on the original message instead of a reply.
-REACTIONS = {"fake": "🚨", "real": "✅", "inconclusive": "🤔"}
+REACTIONS: dict[str, str] = {Label.FAKE: "🚨", Label.REAL: "✅", Label.INCONCLUSIVE: "🤔"}
 # Discord accepts followups for 15 minutes after the interaction; keep a margin.
 WEBHOOK_LIFETIME_S = 14 * 60
 NO_MENTIONS = discord.AllowedMentions.none()
@@ -63,7 +64,7 @@ class DiscordReplies:
                 await self._answer_interaction(where, reply.text, picture=reply_picture(reply))
             elif reply.mode == "react":
                 await self._react(reply)
-            elif reply.action == "delete_and_report" and reply.final:
+            elif reply.action == FakeAction.DELETE_AND_REPORT and reply.final:
                 await self._delete_and_report(reply)
             else:
                 picture = reply_picture(reply)

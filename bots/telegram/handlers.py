@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from telegram import Message, Update
 from telegram.ext import ContextTypes
 
+from base.vocabulary import RequestKind
 from bots.core import formatting
 from bots.core.arguments import parse_audit, parse_settings, parse_verdict
 from bots.core.errors import BadArguments, UnknownCheck
@@ -67,7 +68,7 @@ async def media_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     state = state_of(context)
     await state.flow.run(
         item,
-        request=Request(kind="auto"),
+        request=Request(kind=RequestKind.AUTO),
         conversation=MessageConversation(message),
         queued=state.settler(update),
         interrupted=state.keeper(update),
@@ -87,7 +88,7 @@ async def check_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     words = (message.text or message.caption or "").split()[1:]
     explain = any(w.lower() in EXPLAIN_WORDS for w in words)
-    request = Request(kind="command", requested_by=_who(message)[0], explain=explain)
+    request = Request(kind=RequestKind.COMMAND, requested_by=_who(message)[0], explain=explain)
     state = state_of(context)
     await state.flow.run(
         item,

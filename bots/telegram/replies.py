@@ -19,6 +19,7 @@ from telegram import Bot, InputFile, Message, ReplyParameters
 from telegram.constants import ReactionEmoji
 from telegram.error import BadRequest, Forbidden, TelegramError
 
+from base.vocabulary import FakeAction, Label
 from bots.core import formatting
 from bots.core.flow import Mode, Reply
 from bots.core.pictures import Picture, reply_picture
@@ -27,10 +28,10 @@ from bots.core.recovery import Undeliverable
 log = logging.getLogger(__name__)
 
 # Quiet mode answers with an emoji on the original message instead of text.
-REACTIONS = {
-    "fake": ReactionEmoji.THUMBS_DOWN,
-    "real": ReactionEmoji.THUMBS_UP,
-    "inconclusive": ReactionEmoji.THINKING_FACE,
+REACTIONS: dict[str, ReactionEmoji] = {
+    Label.FAKE: ReactionEmoji.THUMBS_DOWN,
+    Label.REAL: ReactionEmoji.THUMBS_UP,
+    Label.INCONCLUSIVE: ReactionEmoji.THINKING_FACE,
 }
 WORKING_REACTION = ReactionEmoji.EYES
 # A photo's caption holds at most this many characters; a longer verdict goes as text.
@@ -55,7 +56,7 @@ class TelegramReplies:
         try:
             if reply.mode == "react":
                 await self._react(reply)
-            elif reply.action == "delete_and_report" and reply.final:
+            elif reply.action == FakeAction.DELETE_AND_REPORT and reply.final:
                 await self._delete_and_report(reply)
             else:
                 await self._post(reply.reply_to, reply.text, picture=reply_picture(reply))

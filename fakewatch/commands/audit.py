@@ -9,6 +9,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from base.settings import Settings
+from base.vocabulary import LABELS, PLATFORMS, STATUSES
 
 if TYPE_CHECKING:
     from db.audit import AuditFilter
@@ -23,14 +24,14 @@ def register(sub: Any) -> None:
         description="List stored checks, newest first. A chat filter also matches its "
         "sub-chats (Discord guild 123 matches channels stored as '123:<channel>').",
     )
-    p.add_argument("--platform", choices=("discord", "telegram", "web", "cli"))
+    p.add_argument("--platform", choices=tuple(map(str, PLATFORMS)))
     p.add_argument("--chat", metavar="CHAT_ID")
     p.add_argument("--author", metavar="ID_OR_NAME")
     p.add_argument(
         "--label",
-        choices=("fake", "real", "inconclusive", "no_face", "unsupported", "error", "pending"),
+        choices=(*map(str, LABELS), "pending"),  # db.audit.PENDING: not finished yet
     )
-    p.add_argument("--status", choices=("queued", "running", "done", "failed"))
+    p.add_argument("--status", choices=tuple(map(str, STATUSES)))
     p.add_argument("--since", metavar="WHEN", help="7d, 12h, 30m, 2w ago or an ISO date/time")
     p.add_argument("--until", metavar="WHEN", help="same forms as --since")
     reviewed = p.add_mutually_exclusive_group()

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from base.settings import Settings
+from base.vocabulary import FAILED_LABELS, Label
 
 if TYPE_CHECKING:
     from inference.pipeline import Pipeline
@@ -91,7 +92,7 @@ def build_pipeline(args: argparse.Namespace, settings: Settings) -> Pipeline:
 
 def format_verdict(name: str, v: Verdict) -> str:
     """A readable verdict of two lines."""
-    if not v.judged and v.label != "no_face":
+    if not v.judged and v.label != Label.NO_FACE:
         return f"{name}: {v.label.upper()} - {v.reason}"
     prob = "" if v.fake_probability is None else f"  fake probability {v.fake_probability:.2f}"
     faces = f"{v.faces} face{'s' if v.faces != 1 else ''}"
@@ -118,7 +119,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     failed = 0
     for path in args.files:
         verdict = pipeline.analyze(path)
-        failed += verdict.label in ("unsupported", "error")
+        failed += verdict.label in FAILED_LABELS
         print(
             verdict_json(str(path), verdict) if args.json else format_verdict(str(path), verdict),
             flush=True,

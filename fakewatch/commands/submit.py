@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from base.errors import FakeWatchError
 from base.settings import Settings
+from base.vocabulary import RequestKind, Status
 
 if TYPE_CHECKING:
     from queue_worker.client import QueueClient
@@ -50,7 +51,7 @@ def _media_kind(mime: str | None) -> str | None:
 
 def format_result(name: str, r: CheckResult) -> str:
     """One readable line per file."""
-    if r.status == "failed":
+    if r.status == Status.FAILED:
         return f"{name}: {(r.label or 'error').upper()} - {r.reason} (check {r.check_id})"
     if not r.finished:
         return f"{name}: {r.status} (check {r.check_id})"
@@ -81,7 +82,7 @@ async def _submit_all(args: argparse.Namespace, client: QueueClient) -> tuple[di
             chat_id=args.chat,
             author_id=user,
             author_name=user,
-            request_kind="cli",
+            request_kind=RequestKind.CLI,
             requested_by=user,
             media_kind=_media_kind(mime),
             file_name=path.name,
@@ -98,7 +99,7 @@ async def _submit_all(args: argparse.Namespace, client: QueueClient) -> tuple[di
         if not args.wait:
             _print(
                 name,
-                {"check_id": check_id, "status": "queued"},
+                {"check_id": check_id, "status": Status.QUEUED},
                 f"{name}: queued as check {check_id}",
                 args.json,
             )
@@ -123,7 +124,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
                 raise outcome
             else:
                 result = outcome
-            errors += result.status != "done"
+            errors += result.status != Status.DONE
             _print(name, result.to_dict(), format_result(name, result), args.json)
     return 1 if errors else 0
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from bots.core.errors import QueueUnavailable
+from base.errors import QueueUnavailable
 from bots.core.flow import Mode, Reply
 from bots.core.media import InboundMedia, Request
 from bots.core.ports import ChatPolicy, PendingReply, StoredCheck

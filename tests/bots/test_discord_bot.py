@@ -28,7 +28,6 @@ from discord.http import Route
 
 from bots.core import formatting
 from bots.core.permissions import Action, refusal
-from bots.core.ports import ChatPolicy
 from bots.core.services import outcome_of
 from bots.discord.bot import MESSAGE_CONTENT_WARNING, serve
 from bots.discord.replies import LIMIT, WORKING_REACTION
@@ -91,7 +90,7 @@ async def replied(queue: QueueClient, check_id: int, timeout: float = 30.0) -> C
 async def expected_verdict(queue: QueueClient, check_id: int) -> str:  # noqa: F811
     """What the bot should say about a finished check under default settings."""
     outcome = outcome_of(await queue.get(check_id))
-    return formatting.verdict_text(outcome, policy=ChatPolicy(), limit=LIMIT)
+    return formatting.verdict_text(outcome, limit=LIMIT)
 
 
 class Transcript:

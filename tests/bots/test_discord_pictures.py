@@ -20,7 +20,6 @@ from PIL import Image
 
 from bench import samples
 from bots.core import formatting
-from bots.core.ports import ChatPolicy
 from bots.core.services import outcome_of
 from bots.discord.replies import LIMIT, WORKING_REACTION
 from db.chat_settings import update_chat_settings
@@ -38,7 +37,6 @@ from tests.bots.test_discord_bot import VERDICT_TIMEOUT_S, check_id_in, replied,
 from tests.services import REDIS_URL, delete_queue_keys, redis_reachable
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "bots"
-FAKE_FROM_ZERO = ChatPolicy(fake_threshold=0.0)
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +101,7 @@ def pictured(call: Received, name: str) -> tuple[dict[str, Any], Image.Image]:
 async def verdict(queue: QueueClient, text: str) -> str:  # noqa: F811
     """What the text reply would have said about the check ``text`` names."""
     outcome = outcome_of(await queue.get(check_id_in(text)))
-    return formatting.verdict_text(outcome, policy=FAKE_FROM_ZERO, limit=LIMIT)
+    return formatting.verdict_text(outcome, limit=LIMIT)
 
 
 async def test_fake_video_reply_embeds_its_timeline(

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 import redis
 
+from base.errors import QueueError
 from base.settings import load_settings
 from queue_worker.broker import EmbeddedRedis, redis_server_binary, redis_settings
 from queue_worker.client import QueueClient
 from queue_worker.contracts import MediaContext
-from queue_worker.errors import QueueError
 
 
 @pytest.fixture

@@ -12,13 +12,13 @@ import pytest
 from arq.connections import ArqRedis
 from arq.constants import job_key_prefix
 
-from base.errors import EmptyMedia, MediaTooLarge
+from base.errors import EmptyMedia, MediaTooLarge, QueueFull, QueueUnavailable
 from base.settings import Settings
 from db.checks import get_check, require_check, store_verdict
 from db.errors import CheckNotFound, InvalidValue
 from queue_worker.client import QueueClient
 from queue_worker.contracts import ANALYZE, MediaContext, job_id
-from queue_worker.errors import CheckTimeout, QueueFull, QueueUnavailable
+from queue_worker.errors import CheckTimeout
 from tests.queue_worker.media import face_jpeg
 from tests.reliability.harness import TcpProxy
 from tests.services import REDIS_URL

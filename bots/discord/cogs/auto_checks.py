@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord.ext import commands
 
+from base.vocabulary import RequestKind
 from bots.core.media import Request
 from bots.core.ports import StoredCheck
 from bots.discord.marks import HandledMarks
@@ -157,7 +158,7 @@ class AutoChecks(commands.Cog):
             for media in message_media(message):
                 await self.bot.flow.run(
                     media,
-                    request=Request(kind="auto"),
+                    request=Request(kind=RequestKind.AUTO),
                     conversation=conversation,
                     interrupted=interrupted,
                     resent=resent,

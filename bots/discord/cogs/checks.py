@@ -14,6 +14,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from base.vocabulary import RequestKind
 from bots.core.media import Request
 from bots.discord.media import inbound_media, message_media
 from bots.discord.replies import InteractionConversation, send_ephemeral
@@ -59,7 +60,9 @@ class OnDemandChecks(commands.Cog):
         )
         await self.bot.flow.run(
             item,
-            request=Request(kind="command", requested_by=str(interaction.user.id), explain=explain),
+            request=Request(
+                kind=RequestKind.COMMAND, requested_by=str(interaction.user.id), explain=explain
+            ),
             conversation=InteractionConversation(self.bot, interaction),
         )
 
@@ -72,7 +75,7 @@ class OnDemandChecks(commands.Cog):
             await send_ephemeral(interaction, NOTHING_TO_CHECK)
             return
         conversation = InteractionConversation(self.bot, interaction)
-        request = Request(kind="command", requested_by=str(interaction.user.id))
+        request = Request(kind=RequestKind.COMMAND, requested_by=str(interaction.user.id))
         for item in items:
             await self.bot.flow.run(item, request=request, conversation=conversation)
 

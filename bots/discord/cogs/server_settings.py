@@ -14,10 +14,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from base.vocabulary import ACTIONS
 from bots.core import formatting
 from bots.core.errors import BadArguments
 from bots.core.permissions import Action, refusal
-from bots.core.ports import ACTIONS
 from bots.discord.cogs.audit import scope_chat_id
 from bots.discord.media import PLATFORM
 from bots.discord.replies import LIMIT, send_ephemeral

@@ -8,6 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from base.vocabulary import Decision
 from bots.core.errors import UnknownCheck
 from bots.core.permissions import Action, refusal
 from bots.discord.media import PLATFORM
@@ -18,9 +19,9 @@ if TYPE_CHECKING:
     from bots.discord.bot import FakeWatchBot
 
 DECISIONS = [
-    app_commands.Choice(name="fake", value="fake"),
-    app_commands.Choice(name="real", value="real"),
-    app_commands.Choice(name="dismissed (not worth a verdict)", value="dismissed"),
+    app_commands.Choice(name="fake", value=Decision.FAKE.value),
+    app_commands.Choice(name="real", value=Decision.REAL.value),
+    app_commands.Choice(name="dismissed (not worth a verdict)", value=Decision.DISMISSED.value),
 ]
 
 

@@ -124,13 +124,16 @@ async def test_delete_and_report_only_for_fakes_of_automatic_checks() -> None:
     assert quiet is not None and quiet.action is None
 
 
-async def test_chat_thresholds_decide_the_label() -> None:
+async def test_the_stored_label_stands_whatever_the_chat_thresholds_say_now() -> None:
+    """The worker decided the label under the chat's thresholds when it stored the verdict;
+    the flow never decides again (tests/queue_worker/test_label_once.py drives it all)."""
     outcome = Outcome(check_id="", label="inconclusive", fake_probability=0.6)
     store = FakeStore(policies={"-100": ChatPolicy(fake_threshold=0.55)})
     reply = await make_flow(FakeQueue(next_outcome=outcome), store).run(
         media(), request=Request(), conversation=FakeConversation()
     )
-    assert reply is not None and reply.label == "fake"
+    assert reply is not None and reply.label == "inconclusive" and reply.action is None
+    assert reply.text.startswith("🤔 Inconclusive: 60%")
 
 
 async def test_a_check_that_outlives_the_wait_stays_pending() -> None:

@@ -74,15 +74,15 @@ def test_verdicts_fit_the_platform(reason: str, limit: int) -> None:
     assert len(formatting.verdict_text(outcome, limit=limit)) <= limit
 
 
-def test_effective_label_uses_chat_thresholds() -> None:
-    o = Outcome(check_id="1", label="fake", fake_probability=0.7)
-    assert formatting.effective_label(o, ChatPolicy()) == "fake"
-    assert formatting.effective_label(o, ChatPolicy(fake_threshold=0.8)) == "inconclusive"
-    assert (
-        formatting.effective_label(o, ChatPolicy(fake_threshold=0.8, real_threshold=0.75)) == "real"
+def test_the_reply_says_the_stored_label_whatever_the_probability() -> None:
+    """The label was decided once, by the worker: the reply never decides it again (a
+    0.7 stored as inconclusive under a chat's 0.8 stays inconclusive here)."""
+    text = formatting.verdict_text(
+        Outcome(check_id="1", label="inconclusive", fake_probability=0.7)
     )
-    no_face = Outcome(check_id="1", label="no_face", fake_probability=None)
-    assert formatting.effective_label(no_face, ChatPolicy(fake_threshold=0.1)) == "no_face"
+    assert text.startswith("🤔 Inconclusive: 70%")
+    text = formatting.verdict_text(Outcome(check_id="1", label="fake", fake_probability=0.4))
+    assert text.startswith("⚠️ Likely a deepfake: 40%")
 
 
 def entries(n: int) -> list[AuditEntry]:

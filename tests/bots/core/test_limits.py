@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from bots.core.errors import QueueBusy, StoreUnavailable
+from base.errors import QueueFull
+from bots.core.errors import StoreUnavailable
 from bots.core.flow import CheckFlow
 from bots.core.media import Request
 from bots.core.ports import Admission, ChatPolicy
@@ -28,7 +29,7 @@ class FakeGate:
 
 class BusyQueue(FakeQueue):
     async def submit(self, data: bytes, **kw: object) -> str:  # type: ignore[override]
-        raise QueueBusy("1,000 checks are waiting")
+        raise QueueFull(1_000, 1_000)
 
 
 class DownStore(FakeStore):

@@ -20,7 +20,6 @@ from PIL import Image
 from base.settings import Settings
 from bench import samples
 from bots.core import formatting
-from bots.core.ports import ChatPolicy
 from bots.core.services import Services, outcome_of
 from queue_worker.records import check_result
 from tests.bots.telegram.conftest import WorkerRunner
@@ -39,7 +38,6 @@ from tests.bots.telegram_fake import (
 ARTIFACTS = Path(__file__).resolve().parents[3] / "artifacts" / "bots"
 ALICE = user(7001, "Alice", "alice")
 BOB = user(7002, "Bob")
-FAKE_FROM_ZERO = ChatPolicy(fake_threshold=0.0)
 
 
 @pytest.fixture
@@ -83,9 +81,7 @@ def keep(call: Call, name: str) -> Image.Image:
 async def expected_caption(settings: Settings, call: Call) -> str:
     """The verdict text of the check the caption names, as the text reply would have said it."""
     check = await stored(settings, int(call.params["caption"].rsplit("check ", 1)[1]))
-    return formatting.verdict_text(
-        outcome_of(check_result(check)), policy=FAKE_FROM_ZERO, limit=4096
-    )
+    return formatting.verdict_text(outcome_of(check_result(check)), limit=4096)
 
 
 async def test_fake_video_gets_its_timeline_and_the_map_when_asked(

@@ -1,13 +1,14 @@
 """Account administration for the command line (``fakewatch user``, ``fakewatch run``).
 
-Each function opens the store at a URL, does one thing and closes it again.
+Each function opens the store at a URL (:func:`db.store.open_store`, the schema already
+migrated by the command), does one thing and closes it again.
 """
 
 from __future__ import annotations
 
 from dashboard.passwords import MIN_LENGTH, hash_password
-from db.engine import create_engine, session_factory
 from db.errors import InvalidValue, StoreError
+from db.store import open_store
 from db.users import User, count_users, create_user, get_user_by_name, set_password
 
 
@@ -35,12 +36,8 @@ async def create_account(url: str, *, name: str, password: str) -> User:
         UserExists: the name is taken.
     """
     check_password(password)
-    engine = create_engine(url)
-    try:
-        async with session_factory(engine)() as session:
-            return await create_user(session, name=name, password_hash=hash_password(password))
-    finally:
-        await engine.dispose()
+    async with open_store(url, migrate=False) as store, store.sessions() as session:
+        return await create_user(session, name=name, password_hash=hash_password(password))
 
 
 async def change_password(url: str, *, name: str, password: str) -> None:
@@ -51,22 +48,14 @@ async def change_password(url: str, *, name: str, password: str) -> None:
         NoSuchAccount: no such account.
     """
     check_password(password)
-    engine = create_engine(url)
-    try:
-        async with session_factory(engine)() as session:
-            user = await get_user_by_name(session, name=name)
-            if user is None:
-                raise NoSuchAccount(f"no account named {name!r}")
-            await set_password(session, user_id=user.id, password_hash=hash_password(password))
-    finally:
-        await engine.dispose()
+    async with open_store(url, migrate=False) as store, store.sessions() as session:
+        user = await get_user_by_name(session, name=name)
+        if user is None:
+            raise NoSuchAccount(f"no account named {name!r}")
+        await set_password(session, user_id=user.id, password_hash=hash_password(password))
 
 
 async def account_count(url: str) -> int:
     """How many accounts the store has."""
-    engine = create_engine(url)
-    try:
-        async with session_factory(engine)() as session:
-            return await count_users(session)
-    finally:
-        await engine.dispose()
+    async with open_store(url, migrate=False) as store, store.sessions() as session:
+        return await count_users(session)

@@ -18,8 +18,8 @@ from dashboard.metrics import DashboardMetrics
 from dashboard.sessions import dashboard_secret
 from dashboard.throttle import Policy, SignInThrottle
 from dashboard.view import register_filters
-from db.engine import create_engine, database_url, session_factory
-from db.schema import upgrade_database_async
+from db.engine import database_url
+from db.store import Store
 from queue_worker.broker import redis_url
 from queue_worker.client import QueueClient
 from queue_worker.ratelimit import Rate, TokenBuckets
@@ -53,17 +53,14 @@ def services(request: Request) -> Services:
 async def open_services(settings: Settings, *, migrate: bool = True) -> Services:
     """Connect to the store (migrated first) and to Redis (lazily: a Redis outage only
     fails uploads and ``/healthz``, never the pages that read the store)."""
-    url = database_url(settings)
-    if migrate:
-        await upgrade_database_async(url)
-    engine = create_engine(url)
-    sessions = session_factory(engine)
+    store = await Store.open(database_url(settings), migrate=migrate)
+    engine, sessions = store.engine, store.sessions
     redis = ArqRedis.from_url(
         await asyncio.to_thread(redis_url, settings),
         socket_timeout=5,
         socket_connect_timeout=3,
     )
-    queue = QueueClient(settings=settings, redis=redis, engine=engine, sessions=sessions)
+    queue = QueueClient(settings=settings, redis=redis, store=store)
     templates = Jinja2Templates(directory=str(TEMPLATES))
     register_filters(templates.env)
     throttle = SignInThrottle(Policy.from_settings(settings))

@@ -26,6 +26,7 @@ import cv2
 import torch
 
 from base.errors import ConfigurationError, MediaError
+from base.settings import Settings
 from base.vocabulary import Label, ReasonCode
 from inference.classifier import (
     MAX_CROPS_PER_FORWARD,
@@ -402,3 +403,31 @@ class Pipeline:
                 "small or too narrow to contain a face"
             )
         return "no face was found in the sampled frames"
+
+
+def build_pipeline(
+    settings: Settings,
+    *,
+    weights: str | None = None,
+    device: str | None = None,
+    frames: int | None = None,
+) -> Pipeline:
+    """The pipeline the settings describe (blocking: loads the weights): what a worker and
+    ``fakewatch check`` run. ``weights``, ``device`` and ``frames`` override the settings.
+
+    Untrained weights load too; ``manifest.trained`` says so, for the caller to warn.
+    """
+    return Pipeline(
+        weights or settings.weights,
+        device=device or settings.device,
+        frames=frames or settings.frames,
+        limits=MediaLimits(
+            max_bytes=settings.max_media_bytes,
+            max_pixels=settings.max_pixels,
+            max_duration_s=settings.max_duration_s,
+        ),
+        detector=DetectorConfig(
+            detect_max_side=settings.detect_max_side,
+            video_max_side=settings.video_detect_max_side,
+        ),
+    )

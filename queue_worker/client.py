@@ -31,15 +31,14 @@ from arq.connections import ArqRedis, create_pool
 from arq.constants import job_key_prefix, result_key_prefix
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, WatchError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from base.errors import EmptyMedia, QueueFull, QueueUnavailable, TooManyBytes
 from base.settings import Settings
 from db.checks import create_check, get_check_by_job_id, mark_failed, require_check
-from db.engine import create_engine, database_url, session_factory
+from db.engine import database_url
 from db.errors import CheckNotFound, InvalidValue
 from db.models import Check
-from db.schema import upgrade_database_async
+from db.store import Store
 from queue_worker.broker import redis_settings
 from queue_worker.contracts import ANALYZE, CheckResult, MediaContext, job_id
 from queue_worker.errors import CheckTimeout
@@ -66,14 +65,13 @@ class QueueClient:
         *,
         settings: Settings,
         redis: ArqRedis,
-        engine: AsyncEngine,
-        sessions: async_sessionmaker[AsyncSession],
+        store: Store,
     ) -> None:
         self.settings = settings
         self.redis = redis
-        self.engine = engine
+        self.store = store
         #: The store's session factory, for bots to reuse (chat settings, replies, audit).
-        self.sessions = sessions
+        self.sessions = store.sessions
         self.queue_name = settings.queue_name
         self.max_media_bytes = settings.max_media_bytes
         self.max_queue_depth = settings.max_queue_depth
@@ -93,21 +91,23 @@ class QueueClient:
             MigrationError: the schema could not be upgraded.
         """
         url = database_url(settings)
-        if migrate:
-            await upgrade_database_async(url)
         rs = await asyncio.to_thread(redis_settings, settings)
         try:
             redis = await create_pool(rs, default_queue_name=settings.queue_name)
         except (RedisError, OSError) as e:
             raise QueueUnavailable(f"cannot reach Redis: {e}") from e
-        engine = create_engine(url)
-        return cls(settings=settings, redis=redis, engine=engine, sessions=session_factory(engine))
+        try:
+            store = await Store.open(url, migrate=migrate)
+        except BaseException:
+            await redis.aclose(close_connection_pool=True)
+            raise
+        return cls(settings=settings, redis=redis, store=store)
 
     async def close(self) -> None:
         """Close the Redis pool and the database engine."""
         await self.notices.close()
         await self.redis.aclose(close_connection_pool=True)
-        await self.engine.dispose()
+        await self.store.close()
 
     async def __aenter__(self) -> QueueClient:
         return self

@@ -31,7 +31,7 @@ from arq.constants import job_key_prefix
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from base.errors import FakeWatchError
 from base.settings import Settings
@@ -47,6 +47,7 @@ from db.checks import (
 )
 from db.columns import utcnow
 from db.models import ChatSettings, Check
+from db.store import Store
 from queue_worker.contracts import CheckResult, job_id
 from queue_worker.hashes import perceptual_hash
 from queue_worker.notices import announce
@@ -98,13 +99,17 @@ class WorkerState:
     """What ``on_startup`` builds once and every job shares."""
 
     settings: Settings
-    engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
+    store: Store
     pipeline: Pipeline
     executor: ThreadPoolExecutor
     redis: ArqRedis
     #: How long a job waits out the store or Redis being unreachable before it counts a try.
     outage_wait_s: float = OUTAGE_WAIT_S
+
+    @property
+    def sessions(self) -> async_sessionmaker[AsyncSession]:
+        """The store's sessions."""
+        return self.store.sessions
 
     @property
     def model_id(self) -> str:

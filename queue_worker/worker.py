@@ -38,15 +38,15 @@ from arq.worker import Function, Worker, create_worker
 from redis.exceptions import RedisError
 
 from base.settings import Settings, load_settings
-from db.engine import create_engine, database_url, session_factory
-from db.schema import upgrade_database_async
+from db.engine import database_url
+from db.store import Store
 from queue_worker.broker import redis_settings
 from queue_worker.contracts import ANALYZE
 from queue_worker.metrics import instrument, start_exporter
 from queue_worker.tasks import WorkerState, analyze, fail_lost_checks, purge_media
 
 if TYPE_CHECKING:
-    from inference.pipeline import Pipeline
+    pass
 
 log = logging.getLogger(__name__)
 
@@ -87,31 +87,6 @@ RECONNECT_MAX_S = 30.0
 SHUTDOWN_GRACE_S = 10
 
 
-def build_pipeline(settings: Settings) -> Pipeline:
-    """The inference pipeline the settings describe (blocking: loads the weights)."""
-    from inference.faces import DetectorConfig
-    from inference.media import MediaLimits
-    from inference.pipeline import Pipeline
-
-    pipeline = Pipeline(
-        settings.weights,
-        device=settings.device,
-        frames=settings.frames,
-        limits=MediaLimits(
-            max_bytes=settings.max_media_bytes,
-            max_pixels=settings.max_pixels,
-            max_duration_s=settings.max_duration_s,
-        ),
-        detector=DetectorConfig(
-            detect_max_side=settings.detect_max_side,
-            video_max_side=settings.video_detect_max_side,
-        ),
-    )
-    if not pipeline.manifest.trained:
-        log.warning("weights %s are UNTRAINED: the verdicts mean nothing", pipeline.model_id)
-    return pipeline
-
-
 async def startup(ctx: dict[str, Any]) -> None:
     """Open the store, load the model once, make the inference threads.
 
@@ -128,19 +103,20 @@ async def startup(ctx: dict[str, Any]) -> None:
         log.info("worker ready again: queue %s", previous.settings.queue_name)
         return
     settings: Settings = ctx.get("settings") or load_settings()
-    url = database_url(settings)
-    await upgrade_database_async(url)
-    engine = create_engine(url)
+    store = await Store.open(database_url(settings))
     executor = ThreadPoolExecutor(
         max_workers=settings.worker_jobs, thread_name_prefix="fakewatch-inference"
     )
+    from inference.pipeline import build_pipeline  # torch: only once the worker starts
+
     loop = asyncio.get_running_loop()
     pipeline = await loop.run_in_executor(executor, build_pipeline, settings)
+    if not pipeline.manifest.trained:
+        log.warning("weights %s are UNTRAINED: the verdicts mean nothing", pipeline.model_id)
     redis: ArqRedis = ctx["redis"]
     ctx["state"] = WorkerState(
         settings=settings,
-        engine=engine,
-        sessions=session_factory(engine),
+        store=store,
         pipeline=pipeline,
         executor=executor,
         redis=redis,
@@ -182,7 +158,7 @@ async def shutdown(ctx: dict[str, Any]) -> None:
     if state is None:
         return
     state.executor.shutdown(wait=False, cancel_futures=True)
-    await state.engine.dispose()
+    await state.store.close()
 
 
 def housekeeping_jobs(queue_name: str) -> list[CronJob]:

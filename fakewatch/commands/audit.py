@@ -91,38 +91,32 @@ def table(checks: list[Check], total: int) -> str:
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
     from db.audit import count_by_label, query_checks
-    from db.engine import create_engine, database_url, session_factory
+    from db.engine import database_url
     from db.export import export_checks
-    from db.schema import upgrade_database_async
+    from db.store import open_store
 
-    url = database_url(settings)
-    await upgrade_database_async(url)
-    engine = create_engine(url)
-    try:
-        async with session_factory(engine)() as session:
-            filters = _filters(args)
-            if args.counts:
-                counts = await count_by_label(session, filters=filters)
-                if args.format == "json":
-                    print(json.dumps(counts))
-                else:
-                    for label, n in counts.items():
-                        print(f"{label:14} {n}")
-                return 0
-            if args.format == "table":
-                page = await query_checks(
-                    session, filters=filters, limit=args.limit or 50, offset=args.offset
-                )
-                print(table(page.checks, page.total))
-                return 0
-            if args.offset:
-                print("fakewatch: --offset is for tables; use --until to page exports")
-                return 2
-            await export_checks(
-                session, out=sys.stdout, fmt=args.format, filters=filters, limit=args.limit
+    async with open_store(database_url(settings)) as store, store.sessions() as session:
+        filters = _filters(args)
+        if args.counts:
+            counts = await count_by_label(session, filters=filters)
+            if args.format == "json":
+                print(json.dumps(counts))
+            else:
+                for label, n in counts.items():
+                    print(f"{label:14} {n}")
+            return 0
+        if args.format == "table":
+            page = await query_checks(
+                session, filters=filters, limit=args.limit or 50, offset=args.offset
             )
-    finally:
-        await engine.dispose()
+            print(table(page.checks, page.total))
+            return 0
+        if args.offset:
+            print("fakewatch: --offset is for tables; use --until to page exports")
+            return 2
+        await export_checks(
+            session, out=sys.stdout, fmt=args.format, filters=filters, limit=args.limit
+        )
     return 0
 
 

@@ -61,26 +61,14 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def build_pipeline(args: argparse.Namespace, settings: Settings) -> Pipeline:
-    """A pipeline from the command-line options, falling back to the settings."""
-    from inference.faces import DetectorConfig
-    from inference.media import MediaLimits
-    from inference.pipeline import Pipeline
+def load_pipeline(args: argparse.Namespace, settings: Settings) -> Pipeline:
+    """:func:`inference.pipeline.build_pipeline` with the command-line options, telling
+    the user on stderr what it does."""
+    from inference.pipeline import build_pipeline
 
     print("loading the model...", file=sys.stderr, flush=True)
-    pipeline = Pipeline(
-        args.weights or settings.weights,
-        device=args.device or settings.device,
-        frames=args.frames or settings.frames,
-        limits=MediaLimits(
-            max_bytes=settings.max_media_bytes,
-            max_pixels=settings.max_pixels,
-            max_duration_s=settings.max_duration_s,
-        ),
-        detector=DetectorConfig(
-            detect_max_side=settings.detect_max_side,
-            video_max_side=settings.video_detect_max_side,
-        ),
+    pipeline = build_pipeline(
+        settings, weights=args.weights, device=args.device, frames=args.frames
     )
     if not pipeline.manifest.trained:
         print(
@@ -113,7 +101,7 @@ def verdict_json(name: str, v: Verdict) -> str:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Check each file; exit 1 if any could not be judged."""
-    pipeline = build_pipeline(args, settings)
+    pipeline = load_pipeline(args, settings)
     if args.explain is not None:
         args.explain.mkdir(parents=True, exist_ok=True)
     failed = 0

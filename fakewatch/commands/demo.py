@@ -11,7 +11,7 @@ from typing import Any
 
 from base.errors import WeightsMissing
 from base.settings import Settings
-from fakewatch.commands.check import add_model_options, build_pipeline, format_verdict
+from fakewatch.commands.check import add_model_options, format_verdict, load_pipeline
 
 
 def register(sub: Any) -> None:
@@ -26,11 +26,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from bench import samples
 
     try:
-        pipeline = build_pipeline(args, settings)
+        pipeline = load_pipeline(args, settings)
     except WeightsMissing as e:
         print(f"{e}\nFalling back to untrained weights for the demo.", file=sys.stderr)
         args.weights = "random"
-        pipeline = build_pipeline(args, settings)
+        pipeline = load_pipeline(args, settings)
     with tempfile.TemporaryDirectory(prefix="fakewatch-demo-") as tmp:
         photo = Path(tmp) / "astronaut.png"
         photo.write_bytes(samples.encode_image(samples.astronaut(), "PNG"))

@@ -10,7 +10,7 @@ from typing import Any
 
 from base.errors import ConfigurationError
 from base.settings import Settings
-from fakewatch.commands.check import add_model_options, build_pipeline
+from fakewatch.commands.check import add_model_options, load_pipeline
 
 
 def register(sub: Any) -> None:
@@ -59,7 +59,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
-    pipeline = build_pipeline(args, settings)
+    pipeline = load_pipeline(args, settings)
     if args.normalise is not None and not 64 <= args.normalise <= 2160:
         raise ConfigurationError(f"--normalise wants a size of 64-2160 px, got {args.normalise}")
     report = evaluate(

@@ -29,6 +29,7 @@ from bots.core.ports import AuditQuery
 from bots.core.services import Services
 from db.checks import require_check
 from db.models import Check
+from db.store import Store
 from inference.pipeline import Pipeline
 from inference.verdict import Verdict
 from queue_worker.tasks import WorkerState, analyze
@@ -102,8 +103,7 @@ async def test_reply_and_audit_carry_one_label_after_a_threshold_change_mid_chec
     executor = ThreadPoolExecutor(max_workers=1)
     state = WorkerState(
         settings=settings,
-        engine=sessions.kw["bind"],
-        sessions=sessions,
+        store=Store(sessions.kw["bind"]),
         pipeline=gated,  # type: ignore[arg-type]
         executor=executor,
         redis=arq_redis,

@@ -23,6 +23,7 @@ from db.chat_settings import update_chat_settings
 from db.checks import create_check, require_check
 from db.columns import utcnow
 from db.models import Check
+from db.store import Store
 from inference.pipeline import Pipeline
 from queue_worker.contracts import ANALYZE, CheckResult, job_id
 from queue_worker.tasks import WorkerState, analyze, fail_lost_checks, purge_media
@@ -40,11 +41,9 @@ async def state(
 ) -> AsyncIterator[WorkerState]:
     """What the worker's startup would build, around the session's pipeline."""
     executor = ThreadPoolExecutor(max_workers=2)
-    engine = sessions.kw["bind"]
     yield WorkerState(
         settings=settings,
-        engine=engine,
-        sessions=sessions,
+        store=Store(sessions.kw["bind"]),
         pipeline=pipeline,
         executor=executor,
         redis=arq_redis,
@@ -230,7 +229,7 @@ async def test_an_unreachable_store_is_retried(state: WorkerState, submit: Submi
     media = face_jpeg(8)
     check = await submit(media)
     engine = create_async_engine("sqlite+aiosqlite:////nonexistent-dir/fw.sqlite3")
-    state.sessions = async_sessionmaker(engine)
+    state.store = Store(engine)  # a store that cannot be opened
     state.outage_wait_s = 0.5  # waited out within the try first, then a try is spent
     with pytest.raises(Retry):
         await analyze({"state": state, "job_try": 1}, check.id, media)
@@ -243,11 +242,11 @@ async def test_a_short_store_outage_is_waited_out_within_the_try(
     media = face_jpeg(10)
     check = await submit(media)
     engine = create_async_engine("sqlite+aiosqlite:////nonexistent-dir/fw.sqlite3")
-    state.sessions = async_sessionmaker(engine)
+    state.store = Store(engine)  # a store that cannot be opened
 
     async def restore() -> None:
         await asyncio.sleep(1.0)
-        state.sessions = sessions  # the store is back
+        state.store = Store(sessions.kw["bind"])  # the store is back
 
     back = asyncio.create_task(restore())
     result = await analyze({"state": state, "job_try": 1}, check.id, media)  # no Retry

@@ -68,8 +68,7 @@ class Reply:
             so a restarted bot can still answer in the right place.
         check_id: The check, when one was queued.
         outcome: The finished check, when there is one.
-        label: The check's label as stored: decided once, by the worker, under the
-            chat's thresholds when it stored the verdict; never decided again here.
+        label: The check's label as stored (decided once, by the worker; never here).
         final: ``False`` for the "still working" note; the verdict follows later.
         action: The chat's action to carry out (only for fake verdicts of automatic
             checks): ``reply``, ``react`` or ``delete_and_report``.
@@ -173,7 +172,7 @@ class CheckFlow:
 
     def screen(self, media: InboundMedia, *, request: Request, policy: ChatPolicy) -> Screening:
         """Decide from what the platform declared, without downloading anything."""
-        command = request.kind == "command"
+        command = not request.automatic
         if not command and not policy.auto_check:
             return Screening(check=False, reason="auto_off")
         if media.category is None:
@@ -250,15 +249,13 @@ class CheckFlow:
         """
         try:
             policy = await self.store.policy(platform=self.platform, chat_id=media.chat_id)
-            again = request.kind == RequestKind.AUTO and (
-                self.recognise_resent if resent is None else resent
-            )
+            again = request.automatic and (self.recognise_resent if resent is None else resent)
             stored = await self._stored(media) if again else None
         except StoreUnavailable:
             # Without the chat's settings an automatic check might break its wishes
             # (automatic checks off): skip it; a command gets told to try again.
             log.exception("no chat settings for %s/%s", media.chat_id, media.message_id)
-            if request.kind == "command":
+            if not request.automatic:
                 await conversation.refuse(formatting.unavailable_text(limit=self.limit))
             return None
         if stored is not None:
@@ -280,8 +277,7 @@ class CheckFlow:
             return None
         if not await self._admitted(media, request=request, conversation=conversation):
             return None
-        quiet = request.kind == RequestKind.AUTO and policy.action == FakeAction.REACT
-        mode: Mode = "react" if quiet else "reply"
+        mode: Mode = "react" if request.automatic and policy.action == FakeAction.REACT else "reply"
         reply_to = {
             **(await self._working(media, resent=again, conversation=conversation, mode=mode)),
             "chat_id": media.chat_id,
@@ -351,7 +347,7 @@ class CheckFlow:
         """Whether the abuse limits let this check start (telling the chat once when not)."""
         if self.gate is None:
             return True
-        asker = request.requested_by if request.kind == "command" else media.author_id
+        asker = media.author_id if request.automatic else request.requested_by
         if asker == media.chat_id:
             asker = None  # a chat posting as itself (a channel): the chat's rate is its own
         admission = await self.gate.admit(

@@ -110,6 +110,11 @@ class Request:
     requested_by: str | None = None
     explain: bool = False
 
+    @property
+    def automatic(self) -> bool:
+        """Whether the check is automatic (else someone asked for it with a command)."""
+        return self.kind == RequestKind.AUTO
+
 
 def megabytes(size: int) -> str:
     """A byte count for people: ``25 MB``, ``1.5 MB``, ``700 KB``."""

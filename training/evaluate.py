@@ -52,7 +52,7 @@ def summarise(items: Sequence[ItemResult], threshold: float) -> dict[str, Any]:
     unjudged: dict[str, int] = {}
     for i in items:
         if not i.judged:
-            key = i.reason_code or i.label
+            key = str(i.reason_code or i.label)
             unjudged[key] = unjudged.get(key, 0) + 1
     out: dict[str, Any] = {
         "n_real": sum(not i.is_fake for i in items),

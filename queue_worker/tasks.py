@@ -255,29 +255,27 @@ class Analysis:
             if found is not None:
                 return  # the caller's re-check reuses it; the lock is not needed
 
-    async def _label(self, check: Check, verdict: Mapping[str, Any]) -> Label:
-        """The one decision of the check's label, made as it is stored: under the chat's
-        thresholds at this moment (a change while the model ran counts). Nothing later
-        decides again: the bots, the audit log and the dashboard show what is stored."""
-        async with self.state.sessions() as session:
-            chat = await chat_settings_of(session, check)
-        return chat_label(self.state, chat, verdict)
+    async def _label(
+        self, session: AsyncSession, check: Check, verdict: Mapping[str, Any]
+    ) -> Label:
+        """The one decision of the check's label, made in the session that stores it: under
+        the chat's thresholds at this moment (a change while the model ran counts). Nothing
+        later decides again: the bots, the audit log and the dashboard show what is stored."""
+        return chat_label(self.state, await chat_settings_of(session, check), verdict)
 
     async def _reuse(self, check: Check) -> CheckResult | None:
         async with self.state.sessions() as session:
             original = await find_done_by_hash(
                 session, sha256=check.sha256, model_id=self.state.model_id
             )
-        if original is None or original.id == check.id:
-            return None
-        verdict = reused_verdict(original)
-        label = await self._label(check, verdict)
-        async with self.state.sessions() as session:
+            if original is None or original.id == check.id:
+                return None
+            verdict = reused_verdict(original)
             stored = await store_verdict(
                 session,
                 check_id=check.id,
                 verdict=verdict,
-                label=label,
+                label=await self._label(session, check, verdict),
                 deduplicated_from=original.id,
                 phash=original.phash,
             )
@@ -314,7 +312,7 @@ class Analysis:
                 session,
                 check_id=check.id,
                 verdict=verdict,
-                label=await self._label(check, verdict),
+                label=await self._label(session, check, verdict),
                 phash=phash,
             )
         return check_result(stored)

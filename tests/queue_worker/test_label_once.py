@@ -24,7 +24,7 @@ from base.settings import Settings
 from base.vocabulary import Label
 from bots.core import formatting
 from bots.core.flow import CheckFlow, Reply
-from bots.core.media import InboundMedia, Request
+from bots.core.media import Request
 from bots.core.ports import AuditQuery
 from bots.core.services import Services
 from db.checks import require_check
@@ -34,6 +34,7 @@ from inference.pipeline import Pipeline
 from inference.verdict import Verdict
 from queue_worker.tasks import WorkerState, analyze
 from tests.bots.fakes import FakeConversation
+from tests.bots.fakes import media as media_item
 from tests.queue_worker.media import face_jpeg
 
 CHAT = "-100777"
@@ -66,25 +67,6 @@ async def services(settings: Settings) -> AsyncIterator[Services]:
     backend = await Services.connect(settings, migrate=False)
     yield backend
     await backend.close()
-
-
-def photo(data: bytes) -> InboundMedia:
-    async def fetch() -> bytes:
-        return data
-
-    return InboundMedia(
-        platform="telegram",
-        chat_id=CHAT,
-        chat_title="Moderated group",
-        message_id="4242",
-        author_id="7001",
-        author_name="Alice",
-        kind="photo",
-        file_name=None,
-        mime_type="image/jpeg",
-        size=len(data),
-        fetch=fetch,
-    )
 
 
 @pytest.mark.parametrize("when", ["queued", "running"])
@@ -121,7 +103,7 @@ async def test_reply_and_audit_carry_one_label_after_a_threshold_change_mid_chec
     # The bot reads the chat's (lenient) settings, stores and queues the check, waits.
     bot = asyncio.create_task(
         flow.run(
-            photo(media),
+            media_item(data=media, size=len(media), chat_id=CHAT),
             request=Request(kind="command", requested_by="7001"),
             conversation=conversation,
             queued=queued.set,
@@ -130,7 +112,11 @@ async def test_reply_and_audit_carry_one_label_after_a_threshold_change_mid_chec
     try:
         await asyncio.wait_for(queued.wait(), 30)
         async with sessions() as session:
-            check_id = await session.scalar(select(Check.id).where(Check.message_id == "4242"))
+            check_id = await session.scalar(
+                select(Check.id)
+                .where(Check.chat_id == CHAT, Check.message_id == "42")
+                .order_by(Check.id.desc())
+            )
         assert check_id is not None
         strict = services.update_policy(
             platform="telegram", chat_id=CHAT, changes=STRICT, updated_by="mod"

@@ -41,6 +41,13 @@ HISTORY = "history.csv"
 CURVE = "history.png"
 LAST = "last.ckpt"
 BEST = "best.ckpt"
+
+
+def epoch_file(epoch: int) -> str:
+    """The name of the file that keeps one epoch's weights and val scores."""
+    return f"epoch-{epoch:03d}.ckpt"
+
+
 FIELDS = (
     "epoch",
     "train_loss",
@@ -192,11 +199,10 @@ class Trainer:
             "config": asdict(self.config),
         }
         _save(state, self.out / LAST)
+        weights = {"model": self.model.state_dict(), "epoch": self.epoch, "val": scores.to_dict()}
+        _save(weights, self.out / epoch_file(self.epoch))  # any epoch can be exported later
         if is_best:
-            _save(
-                {"model": self.model.state_dict(), "epoch": self.epoch, "val": scores.to_dict()},
-                self.out / BEST,
-            )
+            _save(weights, self.out / BEST)
 
     # -- one epoch -------------------------------------------------------------------------
 
@@ -325,13 +331,22 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def finish(trainer: Trainer, dest: Path | None = None) -> dict[str, Any]:
-    """Load the best epoch, calibrate on val, write weights + manifest; returns a summary.
+def finish(
+    trainer: Trainer, dest: Path | None = None, *, epoch: int | None = None
+) -> dict[str, Any]:
+    """Load the best epoch (or ``epoch``), calibrate on val, write weights + manifest.
 
     They go to the run folder, or to ``dest`` (``fakewatch train export``: a run still
-    going can be exported at its best epoch so far).
+    going can be exported at its best epoch so far, or at any epoch it kept). Returns a
+    summary.
     """
-    best = torch.load(trainer.out / BEST, map_location="cpu", weights_only=False)
+    chosen = BEST if epoch is None else epoch_file(epoch)
+    if not (trainer.out / chosen).is_file():
+        kept = sorted(p.name for p in trainer.out.glob("epoch-*.ckpt"))
+        raise ConfigurationError(
+            f"{trainer.out} has no weights for epoch {epoch} (kept: {', '.join(kept) or 'none'})"
+        )
+    best = torch.load(trainer.out / chosen, map_location="cpu", weights_only=False)
     model = trainer.model.cpu()
     model.load_state_dict(best["model"])
     scores = ValScores.from_dict(best["val"])
@@ -358,6 +373,7 @@ def finish(trainer: Trainer, dest: Path | None = None) -> dict[str, Any]:
             ),
             "fit": {k: v for k, v in asdict(config).items() if k not in ("threads", "workers")},
             "best_epoch": int(best["epoch"]),
+            "selection": "best val AUC" if epoch is None else f"epoch {epoch}, chosen by hand",
             "epochs_run": trainer.epoch,
             "val": {
                 "auc": scores.selection_auc(),
@@ -387,8 +403,10 @@ def finish(trainer: Trainer, dest: Path | None = None) -> dict[str, Any]:
     return summary
 
 
-def export(data: Path, run: Path, dest: Path, *, say: Say | None = None) -> dict[str, Any]:
-    """The best epoch so far of the run in ``run``, calibrated, as weights in ``dest``."""
+def export(
+    data: Path, run: Path, dest: Path, *, epoch: int | None = None, say: Say | None = None
+) -> dict[str, Any]:
+    """The best epoch so far of the run in ``run`` (or ``epoch``), calibrated, in ``dest``."""
     say = say or (lambda line: print(line, file=sys.stderr, flush=True))
     if not (run / LAST).is_file() or not (run / BEST).is_file():
         raise ConfigurationError(f"{run} has no {LAST} and {BEST}: not a training run folder")
@@ -399,7 +417,7 @@ def export(data: Path, run: Path, dest: Path, *, say: Say | None = None) -> dict
     trainer = Trainer(load_faceset(data), run, config, torch.device("cpu"), say)
     trainer.epoch = int(state["epoch"])
     dest.mkdir(parents=True, exist_ok=True)
-    return finish(trainer, dest)
+    return finish(trainer, dest, epoch=epoch)
 
 
 def fit(

@@ -104,6 +104,13 @@ def register(sub: Any) -> None:
         help="each labelled face (real or fake) N times per epoch (default 1)",
     )
     fit.add_argument(
+        "--video-repeat",
+        type=int,
+        default=4,
+        metavar="N",
+        help="each unlabelled real video track N times per epoch (default 4; 0: photos only)",
+    )
+    fit.add_argument(
         "--max-val", type=int, default=600, metavar="N", help="unlabelled val reals kept"
     )
     fit.add_argument("--threads", type=int, default=None, help="torch CPU threads")
@@ -128,6 +135,13 @@ def _register_export(steps: Any) -> None:
     ex.add_argument("data", type=Path, metavar="DATA", help="the run's prepared face set")
     ex.add_argument("run", type=Path, metavar="RUN", help="the run folder (fit --out)")
     ex.add_argument("--out", type=Path, required=True, metavar="DIR")
+    ex.add_argument(
+        "--epoch",
+        type=int,
+        default=None,
+        metavar="N",
+        help="export this epoch instead of the best by val AUC (every epoch is kept)",
+    )
     ex.set_defaults(handler=run_export)
 
 
@@ -136,7 +150,7 @@ def run_export(args: argparse.Namespace, settings: Settings) -> int:
     from training.fit import export
 
     del settings
-    print(json.dumps(export(args.data, args.run, args.out), indent=2))
+    print(json.dumps(export(args.data, args.run, args.out, epoch=args.epoch), indent=2))
     return 0
 
 
@@ -202,6 +216,7 @@ def run_fit(args: argparse.Namespace, settings: Settings) -> int:
         strong_epochs=args.strong_epochs,
         samples_per_epoch=args.samples_per_epoch,
         labelled_repeat=args.labelled_repeat,
+        video_repeat=args.video_repeat,
         max_val=args.max_val,
         threads=args.threads,
         max_minutes=args.max_minutes,

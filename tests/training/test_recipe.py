@@ -58,3 +58,9 @@ def test_photos_cycle_across_epochs_before_any_repeats() -> None:
     second = {n for n in _counts(config, 1) if n.startswith("p")}
     assert len(first) == len(second) == 15
     assert not first & second
+
+
+def test_no_unlabelled_video_tracks_when_video_repeat_is_zero() -> None:
+    counts = _counts(FitConfig(video_repeat=0, samples_per_epoch=20))
+    assert not [name for name in counts if name.startswith("v")]
+    assert all(counts[f"l{i}"] == 1 for i in range(4)) and sum(counts.values()) == 20

@@ -114,6 +114,24 @@ def test_export_writes_the_best_epoch_as_weights(
     assert (tmp_path / "tiny.pt").stat().st_size > 1000
 
 
+def test_export_any_kept_epoch_and_say_which_are_kept(
+    prepared: Path, trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = ["train", "export", str(prepared), str(trained)]
+    for epoch in (1, 2):
+        out = tmp_path / f"e{epoch}"
+        assert main([*base, "--out", str(out), "--epoch", str(epoch)]) == 0
+        provenance = load_weights(out / "tiny.json").manifest.provenance
+        assert provenance["best_epoch"] == epoch
+        assert provenance["selection"] == f"epoch {epoch}, chosen by hand"
+    first = (tmp_path / "e1" / "tiny.pt").read_bytes()
+    assert first != (tmp_path / "e2" / "tiny.pt").read_bytes()  # two different epochs
+    capsys.readouterr()
+    assert main([*base, "--out", str(tmp_path / "e9"), "--epoch", "9"]) != 0
+    err = capsys.readouterr().err
+    assert "no weights for epoch 9" in err and "epoch-001.ckpt, epoch-002.ckpt" in err
+
+
 def test_fit_from_earlier_weights_names_them_by_model_id(
     prepared: Path, trained: Path, tmp_path: Path
 ) -> None:
@@ -122,9 +140,10 @@ def test_fit_from_earlier_weights_names_them_by_model_id(
     args = ["train", "fit", str(prepared), "--out", str(out), "--name", "tiny2", "--batch", "8",
             "--lstm-hidden", "32", "--seq-len", "3", "--samples-per-epoch", "6", "--epochs", "1",
             "--threads", "1", "--device", "cpu", "--init", str(trained / "tiny.json"),
-            "--freeze-stages", "0", "--labelled-repeat", "2"]  # fmt: skip
+            "--freeze-stages", "0", "--labelled-repeat", "2", "--video-repeat", "0"]  # fmt: skip
     assert main(args) == 0
     m = load_weights(out / "tiny2.json").manifest
     assert f"fine-tuned from {parent.model_id}" in m.provenance["recipe"]
     assert m.provenance["fit"]["labelled_repeat"] == 2
+    assert m.provenance["fit"]["video_repeat"] == 0
     assert m.provenance["fit"]["freeze_stages"] == 0

@@ -68,12 +68,12 @@ class NaiveBaseline:
         self.pipeline = pipeline
         self.frames = frames or pipeline.frames
         self.mtcnn = MTCNN(device=pipeline.device).eval()  # the library's defaults
-        self.model = copy.deepcopy(pipeline.model).float()
+        self.model = copy.deepcopy(pipeline.model_for("video")).float()
         self.model = self.model.to(memory_format=torch.contiguous_format)  # type: ignore[call-overload]
 
     def analyze(self, source: MediaSource) -> BaselineResult:
         """Run the naive path on one item."""
-        prep = self.pipeline.manifest.preprocessing
+        prep = self.pipeline.manifest_for("video").preprocessing
         timings: dict[str, float] = {}
         start = time.perf_counter()
         frames = first_frames(source, self.frames)

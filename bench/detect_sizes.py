@@ -29,6 +29,7 @@ from inference.decoder import decode
 from inference.faces import DetectorConfig, FaceBox, FaceDetector
 from inference.media import DecodedMedia, MediaLimits
 from inference.pipeline import Pipeline
+from inference.weight_set import WeightSet
 from inference.weights import LoadedWeights
 
 # Face size (geometric mean of the box's sides) over the frame's longer side.
@@ -85,7 +86,7 @@ def study(
     paths: Sequence[Path],
     sizes: Sequence[int],
     *,
-    weights: LoadedWeights,
+    weights: WeightSet | LoadedWeights,
     device: str = "auto",
     frames: int = 16,
     progress: Callable[[str], None] | None = None,

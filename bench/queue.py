@@ -199,13 +199,22 @@ def queue_bench(
     qsettings = settings.model_copy(update=overrides)
     embedded = None if settings.redis_url else EmbeddedRedis.for_settings(qsettings)
     say("queue: writing the weights for the worker...")
-    manifest = save_weights(pipeline.model, pipeline.manifest, tmp / "weights")
+    saved = {
+        id(w): save_weights(w.model, w.manifest, tmp / "weights") for w in pipeline.weights.distinct
+    }
+    image, video = (saved[id(w)].name for w in (pipeline.weights.image, pipeline.weights.video))
+    folder = tmp / "weights"
+    spec = (
+        str(folder / f"{video}.json")
+        if image == video
+        else f"image={folder / f'{image}.json'},video={folder / f'{video}.json'}"
+    )
     env = {
         **os.environ,
         "FAKEWATCH_DATA_DIR": str(qsettings.data_dir),
         "DATABASE_URL": str(qsettings.database_url),
         "FAKEWATCH_QUEUE": queue,
-        "FAKEWATCH_WEIGHTS": str(tmp / "weights" / f"{manifest.name}.json"),
+        "FAKEWATCH_WEIGHTS": spec,
         "FAKEWATCH_FRAMES": str(pipeline.frames),
         "FAKEWATCH_DEVICE": pipeline.device.type,
     }

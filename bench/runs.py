@@ -240,7 +240,9 @@ def report(pipeline: Pipeline, workload: Workload, runs: Runs, **context: Any) -
         "cpu": cpu_name(),
         "torch": torch.__version__,
         "model": pipeline.model_id,
-        "model_parameters": sum(p.numel() for p in pipeline.model.parameters()),
+        "model_parameters": sum(
+            p.numel() for w in pipeline.weights.distinct for p in w.model.parameters()
+        ),
         "frames": pipeline.frames,
         "detect_max_side": pipeline.detector.config.detect_max_side,
         "video_detect_max_side": pipeline.detector.config.video_max_side,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from base.errors import WeightsMissing
 
 if TYPE_CHECKING:
-    from inference.weights import LoadedWeights
+    from inference.weight_set import WeightSet
 
 # The architecture of the public ResNeXt-50 checkpoints, with random weights: what the bench
 # measures when no trained weights are installed (it costs what those checkpoints cost).
@@ -21,8 +21,8 @@ RANDOM_RESNEXT50 = "random-resnext50"
 
 def weights_to_measure(
     name: str, *, asked: bool, say: Callable[[str], None] | None = None
-) -> LoadedWeights:
-    """Load ``name`` (or :data:`RANDOM_RESNEXT50`'s random weights).
+) -> WeightSet:
+    """Load ``name`` (or :data:`RANDOM_RESNEXT50`'s random weights) for both kinds.
 
     Args:
         name: weights as ``fakewatch check`` takes them, or :data:`RANDOM_RESNEXT50`.
@@ -31,12 +31,13 @@ def weights_to_measure(
         say: where that is said.
     """
     from inference.model import ModelConfig
-    from inference.weights import load_weights, random_weights
+    from inference.weight_set import WeightSet, load_weight_set
+    from inference.weights import random_weights
 
     if name == RANDOM_RESNEXT50:
-        return random_weights(ModelConfig())
+        return WeightSet.of(random_weights(ModelConfig()))
     try:
-        return load_weights(name)
+        return load_weight_set(name)
     except WeightsMissing:
         if asked:
             raise
@@ -45,4 +46,4 @@ def weights_to_measure(
                 f"no trained weights installed: measuring {RANDOM_RESNEXT50} "
                 "(random weights, the public checkpoints' architecture)"
             )
-        return random_weights(ModelConfig())
+        return WeightSet.of(random_weights(ModelConfig()))

@@ -41,10 +41,12 @@ from inference.classifier import (
 from inference.decoder import decode
 from inference.explain import deciding_crop, manipulation_map
 from inference.faces import DetectorConfig, FaceBox, FaceDetector
-from inference.media import DecodedMedia, MediaLimits, MediaSource
+from inference.media import DecodedMedia, MediaKind, MediaLimits, MediaSource
+from inference.model import Classifier
 from inference.tracks import FaceTrack, TrackerConfig, track
 from inference.verdict import Explanation, FaceScore, Verdict, decide
-from inference.weights import LoadedWeights, load_weights
+from inference.weight_set import WeightSet, load_weight_set
+from inference.weights import LoadedWeights, Manifest
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -128,7 +130,7 @@ class Pipeline:
 
     def __init__(
         self,
-        weights: LoadedWeights | str = "default",
+        weights: WeightSet | LoadedWeights | str = "default",
         *,
         device: str = "auto",
         frames: int | None = None,
@@ -139,13 +141,18 @@ class Pipeline:
         decode_workers: int | None = None,
     ) -> None:
         self.device = pick_device(device)
-        self.weights = load_weights(weights) if isinstance(weights, str) else weights
-        self.manifest = self.weights.manifest
-        self.model = self.weights.model.to(self.device).eval()
-        # channels_last: 10-15% faster convolutions on the CPU too (docs/performance.md)
-        self.model = self.model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+        self.weights = load_weight_set(weights)
+        # One model per loaded file, on the device; channels_last: 10-15% faster
+        # convolutions on the CPU too (docs/performance.md).
+        placed = {
+            id(w): w.model.to(self.device).eval().to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+            for w in self.weights.distinct
+        }
+        self._models: dict[MediaKind, Classifier] = {
+            kind: placed[id(self.weights.for_kind(kind))] for kind in ("image", "video")
+        }
         self.precision: Precision = precision
-        self.frames = frames or self.manifest.preprocessing.sequence_length
+        self.frames = frames or self.weights.video.manifest.preprocessing.sequence_length
         self.limits = limits or MediaLimits()
         self.detector = FaceDetector(self.device, detector)
         self.tracker = tracker or TrackerConfig()
@@ -157,8 +164,16 @@ class Pipeline:
 
     @property
     def model_id(self) -> str:
-        """Identifies the weights in every verdict."""
-        return self.manifest.model_id
+        """Identifies the weight set (both files when photos and videos have their own)."""
+        return self.weights.model_id
+
+    def model_for(self, kind: MediaKind) -> Classifier:
+        """The model, on this pipeline's device, that judges ``kind``."""
+        return self._models[kind]
+
+    def manifest_for(self, kind: MediaKind) -> Manifest:
+        """The manifest of the weights that judge ``kind``: thresholds, preprocessing, id."""
+        return self.weights.for_kind(kind).manifest
 
     def analyze(self, source: MediaSource) -> Verdict:
         """Run every stage on one item. Never raises for bad input: the verdict says why."""
@@ -287,8 +302,8 @@ class Pipeline:
                 lambda: classify(
                     media,
                     tracks,
-                    self.model,
-                    self.manifest.preprocessing,
+                    self.model_for(media.kind),
+                    self.manifest_for(media.kind).preprocessing,
                     self.device,
                     precision=self.precision,
                 ),
@@ -297,7 +312,7 @@ class Pipeline:
             log.exception("inference failed on a %s", media.kind)
             return Verdict(
                 Label.ERROR,
-                model=self.model_id,
+                model=self.manifest_for(media.kind).model_id,
                 timings=timings,
                 frames=len(media.frames),
                 media_kind=media.kind,
@@ -309,8 +324,7 @@ class Pipeline:
     def _infer_together(
         self, medias: Sequence[DecodedMedia], timings: dict[str, float]
     ) -> list[tuple[list[FaceTrack], list[FaceScore]]]:
-        """Detect, track and classify several items in shared batches."""
-        prep = self.manifest.preprocessing
+        """Detect, track and classify several items in shared batches (one per model)."""
         start = time.perf_counter()
         found = self.detector.detect(
             [f for m in medias for f in m.frames],
@@ -331,26 +345,27 @@ class Pipeline:
         timings["track"] = time.perf_counter() - start
 
         start = time.perf_counter()
-        crops = [
-            c
-            for m, ts in zip(medias, per_item, strict=True)
-            for t in ts
-            for c in face_crops(m, t, prep)
-        ]
-        features = (
-            crop_features(crops, self.model, prep, self.device, precision=self.precision)
-            if crops
-            else torch.empty(0, 0)
-        )
-        scored: list[tuple[list[FaceTrack], list[FaceScore]]] = []
-        row = 0
-        for ts in per_item:
-            n = sum(len(t.faces) for t in ts)
-            scored.append((ts, score_tracks(ts, features[row : row + n], self.model) if ts else []))
-            row += n
+        scored: dict[int, tuple[list[FaceTrack], list[FaceScore]]] = {}
+        for kind in dict.fromkeys(m.kind for m in medias):
+            of_kind = [i for i, m in enumerate(medias) if m.kind == kind]
+            model, prep = self.model_for(kind), self.manifest_for(kind).preprocessing
+            crops = [
+                c for i in of_kind for t in per_item[i] for c in face_crops(medias[i], t, prep)
+            ]
+            features = (
+                crop_features(crops, model, prep, self.device, precision=self.precision)
+                if crops
+                else torch.empty(0, 0)
+            )
+            row = 0
+            for i in of_kind:
+                ts = per_item[i]
+                n = sum(len(t.faces) for t in ts)
+                scored[i] = (ts, score_tracks(ts, features[row : row + n], model) if ts else [])
+                row += n
         timings["classify"] = time.perf_counter() - start
 
-        return scored
+        return [scored[i] for i in range(len(medias))]
 
     def _verdict(
         self,
@@ -360,7 +375,7 @@ class Pipeline:
         timings: dict[str, float],
     ) -> Verdict:
         start = time.perf_counter()
-        label, p = decide(scores, self.manifest.thresholds)
+        label, p = decide(scores, self.manifest_for(media.kind).thresholds)
         explanation = self._explain(media, tracks, scores)
         timings["decide"] = time.perf_counter() - start
         return Verdict(
@@ -368,7 +383,7 @@ class Pipeline:
             fake_probability=p,
             faces=len(tracks),
             frames=len(media.frames),
-            model=self.model_id,
+            model=self.manifest_for(media.kind).model_id,
             timings=timings,
             face_scores=tuple(scores),
             frame_scores=frame_scores(scores, len(media.frames)),
@@ -383,11 +398,12 @@ class Pipeline:
         self, media: DecodedMedia, tracks: Sequence[FaceTrack], scores: Sequence[FaceScore]
     ) -> Explanation | None:
         """The deciding face's manipulation map; None without a face or a map head."""
-        target = deciding_crop(media, tracks, scores, self.manifest.preprocessing)
+        prep = self.manifest_for(media.kind).preprocessing
+        target = deciding_crop(media, tracks, scores, prep)
         if target is None:
             return None
         try:
-            return manipulation_map(target, self.model, self.manifest.preprocessing, self.device)
+            return manipulation_map(target, self.model_for(media.kind), prep, self.device)
         except (RuntimeError, ValueError) as e:  # the verdict stands without its picture
             log.warning("no manipulation map: %s", e)
             return None

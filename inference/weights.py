@@ -123,7 +123,13 @@ def sha256_of(path: Path) -> str:
 
 
 def default_name(folder: Path | None = None) -> str:
-    """The name in ``weights/DEFAULT``."""
+    """The name in ``weights/DEFAULT``, when it names one file for every kind of media.
+
+    Raises:
+        WeightsMissing: there is no ``weights/DEFAULT``.
+        WeightsInvalid: it names one file per kind (:mod:`inference.weight_set` reads those);
+            the message names them, to ask for one.
+    """
     folder = folder or weights_dir()
     pointer = folder / DEFAULT_POINTER
     if not pointer.is_file():
@@ -132,7 +138,14 @@ def default_name(folder: Path | None = None) -> str:
             "Train them with `fakewatch train`, pass --weights PATH, "
             "or use --weights random for an untrained stand-in."
         )
-    return pointer.read_text().strip()
+    text = pointer.read_text().strip()
+    if "=" in text:
+        names = ", ".join(line.strip() for line in text.splitlines() if line.strip())
+        raise WeightsInvalid(
+            f"{pointer} names one weights file per kind of media ({names}); "
+            "ask for one of them by name"
+        )
+    return text
 
 
 def legacy_manifest(path: Path) -> Manifest:

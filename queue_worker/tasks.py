@@ -21,9 +21,9 @@ import logging
 import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from arq import Retry
 from arq.connections import ArqRedis
@@ -34,6 +34,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from base.errors import FakeWatchError
+from base.scores import Details
 from base.settings import Settings
 from base.vocabulary import JUDGED, Label, ReasonCode, Status, Thresholds, decide_label
 from db.chat_settings import default_chat_settings, get_chat_settings
@@ -48,6 +49,7 @@ from db.checks import (
 from db.columns import utcnow
 from db.models import ChatSettings, Check
 from db.store import Store
+from db.verdicts import VerdictRecord
 from queue_worker.contracts import CheckResult, job_id
 from queue_worker.hashes import perceptual_hash
 from queue_worker.notices import announce
@@ -57,6 +59,7 @@ from queue_worker.transient import retrying
 
 if TYPE_CHECKING:
     from inference.pipeline import Pipeline
+    from inference.verdict import Verdict
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +119,10 @@ class WorkerState:
         """The loaded weights' id: what dedup keys on."""
         return self.pipeline.model_id
 
+    def model_thresholds(self, kind: str | None) -> Thresholds:
+        """The thresholds of the weights that judge ``kind`` (photos may have their own)."""
+        return self.pipeline.manifest_for("image" if kind == "image" else "video").thresholds
+
 
 def backoff(job_try: int) -> float:
     """Seconds before try ``job_try + 1``: 1, 4, 16... capped at a minute."""
@@ -133,7 +140,7 @@ def chat_label(state: WorkerState, chat: ChatSettings, verdict: Mapping[str, Any
     label = Label(verdict["label"])
     if label not in JUDGED:
         return label
-    thresholds = chat_thresholds(state.pipeline.manifest.thresholds, chat)
+    thresholds = chat_thresholds(state.model_thresholds(verdict.get("media_kind")), chat)
     return decide_label(verdict.get("fake_probability"), thresholds)
 
 
@@ -144,27 +151,49 @@ async def chat_settings_of(session: AsyncSession, check: Check) -> ChatSettings:
     return await get_chat_settings(session, platform=check.platform, chat_id=check.chat_id)
 
 
-def _analyze_sync(pipeline: Pipeline, media: bytes) -> tuple[dict[str, Any], str | None]:
+def verdict_record(verdict: Verdict, *, phash: str | None = None) -> VerdictRecord:
+    """The pipeline's verdict as the store keeps it (timings rounded to 0.1 ms)."""
+    return VerdictRecord(
+        label=verdict.label,
+        fake_probability=verdict.fake_probability,
+        faces=verdict.faces,
+        frames=verdict.frames,
+        model=verdict.model,
+        timings={k: round(v, 4) for k, v in verdict.timings.items()},
+        media_kind=verdict.media_kind,
+        reason=verdict.reason,
+        reason_code=verdict.reason_code,
+        details=Details(
+            face_scores=verdict.face_scores,
+            frame_scores=verdict.frame_scores,
+            frame_times=verdict.frame_times,
+            explanation=verdict.explanation,
+        ),
+        phash=phash,
+    )
+
+
+def _analyze_sync(pipeline: Pipeline, media: bytes) -> VerdictRecord:
     verdict = pipeline.analyze(media)
     phash = perceptual_hash(media) if verdict.media_kind == "image" else None
-    return verdict.to_dict(), phash
+    return verdict_record(verdict, phash=phash)
 
 
-def reused_verdict(original: Check) -> dict[str, Any]:
-    """A stored verdict as a ``Verdict.to_dict()``-shaped dict, with no timings (nothing ran)."""
-    details = original.details or {}
-    return {
-        "label": details.get("model_label", original.label),
-        "fake_probability": original.fake_probability,
-        "faces": original.faces,
-        "frames": original.frames,
-        "model": original.model_id,
-        "timings": {},
-        "media_kind": original.media_kind,
-        "reason": original.reason,
-        "reason_code": original.reason_code,
-        **{k: v for k, v in details.items() if k != "model_label"},
-    }
+def reused_verdict(original: Check) -> VerdictRecord:
+    """The verdict a check stored, with the model's own label and no timings (nothing ran)."""
+    details = Details.from_json(original.details)
+    return VerdictRecord(
+        label=details.model_label or Label(cast(str, original.label)),  # done: it has one
+        fake_probability=original.fake_probability,
+        faces=original.faces,
+        frames=original.frames,
+        model=original.model_id,
+        media_kind=original.media_kind,
+        reason=original.reason,
+        reason_code=original.reason_code,
+        details=details,
+        phash=original.phash,
+    )
 
 
 class Analysis:
@@ -275,9 +304,10 @@ class Analysis:
                 session,
                 check_id=check.id,
                 verdict=verdict,
-                label=await self._label(session, check, verdict),
+                # (the label rule still reads a mapping: ``chat_label`` is being changed
+                # elsewhere, so it keeps its signature here)
+                label=await self._label(session, check, asdict(verdict)),
                 deduplicated_from=original.id,
-                phash=original.phash,
             )
         log.info("check %d reuses the verdict of check %d", check.id, original.id)
         return check_result(stored)
@@ -288,7 +318,7 @@ class Analysis:
             self.state.executor, _analyze_sync, self.state.pipeline, self.media
         )
         try:
-            verdict, phash = await asyncio.wait_for(
+            verdict = await asyncio.wait_for(
                 work, timeout=max(0.1, self.deadline - time.monotonic())
             )
         except TimeoutError:
@@ -296,14 +326,13 @@ class Analysis:
             return await self._fail(
                 check, f"the analysis took longer than {limit:g}s", ReasonCode.ANALYSIS_TIMEOUT
             )
-        label = verdict["label"]
-        if label == Label.ERROR:
-            raise InferenceFailed(verdict.get("reason") or "inference failed")
-        if label == Label.UNSUPPORTED:
+        if verdict.label == Label.ERROR:
+            raise InferenceFailed(verdict.reason or "inference failed")
+        if verdict.label == Label.UNSUPPORTED:
             return await self._fail(
                 check,
-                verdict.get("reason") or "this file cannot be judged",
-                verdict.get("reason_code") or ReasonCode.UNSUPPORTED,
+                verdict.reason or "this file cannot be judged",
+                verdict.reason_code or ReasonCode.UNSUPPORTED,
                 label=Label.UNSUPPORTED,
                 verdict=verdict,
             )
@@ -312,8 +341,7 @@ class Analysis:
                 session,
                 check_id=check.id,
                 verdict=verdict,
-                label=await self._label(session, check, verdict),
-                phash=phash,
+                label=await self._label(session, check, asdict(verdict)),
             )
         return check_result(stored)
 
@@ -324,9 +352,8 @@ class Analysis:
         code: str,
         *,
         label: Label = Label.ERROR,
-        verdict: Mapping[str, Any] | None = None,
+        verdict: VerdictRecord | None = None,
     ) -> CheckResult:
-        verdict = verdict or {}
         async with self.state.sessions() as session:
             stored = await mark_failed(
                 session,
@@ -335,8 +362,8 @@ class Analysis:
                 reason_code=code,
                 label=label,
                 model_id=self.state.model_id,
-                timings=verdict.get("timings"),
-                media_kind=verdict.get("media_kind"),
+                timings=verdict.timings if verdict else None,
+                media_kind=verdict.media_kind if verdict else None,
             )
         log.info("check %d failed: %s (%s)", check.id, reason, code)
         return check_result(stored)

@@ -111,7 +111,7 @@ async def startup(ctx: dict[str, Any]) -> None:
 
     loop = asyncio.get_running_loop()
     pipeline = await loop.run_in_executor(executor, build_pipeline, settings)
-    if not pipeline.manifest.trained:
+    if not pipeline.weights.trained:
         log.warning("weights %s are UNTRAINED: the verdicts mean nothing", pipeline.model_id)
     redis: ArqRedis = ctx["redis"]
     ctx["state"] = WorkerState(
@@ -125,7 +125,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     start_exporter(settings)  # /metrics when FAKEWATCH_METRICS_PORT is set
     log.info(
         "worker ready: model %s on %s, queue %s, %d job(s) at a time",
-        pipeline.model_id,
+        pipeline.weights.describe(),
         pipeline.device,
         settings.queue_name,
         settings.worker_jobs,

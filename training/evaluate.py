@@ -5,21 +5,24 @@ Every media file below ``real/`` and ``fake/`` folders (at any depth, see
 same code the worker runs. Files the pipeline cannot judge (no face, undecodable)
 are counted apart and left out of the metrics. Reported: AUC, EER, and accuracy,
 precision and recall at the weights' ``fake`` threshold, overall, per media kind
-and per source.
+and per source. When photos and videos have weights of their own, each file is called
+with the threshold of the weights that judged it.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from base.errors import MediaError
+from inference.media import MediaKind
 from inference.pipeline import Pipeline
+from inference.weights import Manifest
 from training.layout import MediaFile, walk
-from training.metrics import Roc, auc, eer, rates_at, roc
+from training.metrics import Rates, Roc, auc, eer, roc
 from training.normalise import normalised
 
 Progress = Callable[[int, int, str], None]
@@ -44,8 +47,23 @@ class ItemResult:
         return self.score is not None
 
 
-def summarise(items: Sequence[ItemResult], threshold: float) -> dict[str, Any]:
-    """Counts and metrics over some items (the unjudged only counted)."""
+def rates_of(items: Sequence[ItemResult], fake_at: Mapping[str, float]) -> Rates:
+    """Confusion counts of the judged ``items``, each called fake at its kind's threshold."""
+    called = [(i.score is not None and i.score >= fake_at[i.kind], i.is_fake) for i in items]
+    judged = [c for c, i in zip(called, items, strict=True) if i.judged]
+    distinct = {fake_at[i.kind] for i in items if i.judged}
+    return Rates(
+        threshold=distinct.pop() if len(distinct) == 1 else float("nan"),
+        tp=sum(c and y for c, y in judged),
+        fp=sum(c and not y for c, y in judged),
+        tn=sum(not c and not y for c, y in judged),
+        fn=sum(not c and y for c, y in judged),
+    )
+
+
+def summarise(items: Sequence[ItemResult], fake_at: Mapping[str, float]) -> dict[str, Any]:
+    """Counts and metrics over some items (the unjudged only counted); ``fake_at`` is the
+    fake threshold per kind."""
     judged = [i for i in items if i.judged]
     scores = [float(i.score) for i in judged if i.score is not None]
     labels = [i.is_fake for i in judged]
@@ -72,7 +90,7 @@ def summarise(items: Sequence[ItemResult], threshold: float) -> dict[str, Any]:
     if found:
         out["eer"], out["eer_threshold"] = found
     if judged:
-        r = rates_at(scores, labels, threshold)
+        r = rates_of(items, fake_at)
         out |= {"accuracy": r.accuracy, "precision": r.precision, "recall": r.recall}
         reals = [s for s, y in zip(scores, labels, strict=True) if not y]
         fakes = [s for s, y in zip(scores, labels, strict=True) if y]
@@ -86,10 +104,10 @@ class EvalReport:
     """Everything ``fakewatch eval`` prints."""
 
     root: str
-    model: str
+    model: str  # the weight set's id
     trained: bool
-    fake_threshold: float
-    real_threshold: float
+    models: dict[str, str]  # per kind: the model id of the weights that judged it
+    thresholds: dict[str, dict[str, float]]  # per kind: {"fake": ..., "real": ...}
     items: list[ItemResult]
     seconds: float
     normalise: int | None = None  # videos re-encoded to this size first (--normalise)
@@ -103,12 +121,13 @@ class EvalReport:
 
     def to_dict(self) -> dict[str, Any]:
         """One JSON object: overall metrics at the top level, then breakdowns and items."""
-        t = self.fake_threshold
+        t = {kind: th["fake"] for kind, th in self.thresholds.items()}
         return {
             "root": self.root,
             "model": self.model,
             "trained": self.trained,
-            "thresholds": {"fake": self.fake_threshold, "real": self.real_threshold},
+            "models": self.models,
+            "thresholds": self.thresholds,
             "normalise": self.normalise,
             **summarise(self.items, t),
             "by_kind": {k: summarise(v, t) for k, v in self.groups(lambda i: i.kind).items()},
@@ -201,29 +220,46 @@ def evaluate(
         )
         if progress:
             progress(n, len(files), f.relative)
-    th = pipeline.manifest.thresholds
+    kinds: tuple[MediaKind, ...] = ("image", "video")
     return EvalReport(
         root=str(root),
         model=pipeline.model_id,
-        trained=pipeline.manifest.trained,
-        fake_threshold=th.fake,
-        real_threshold=th.real,
+        trained=pipeline.weights.trained,
+        models={k: pipeline.manifest_for(k).model_id for k in kinds},
+        thresholds={k: thresholds_of(pipeline.manifest_for(k)) for k in kinds},
         items=items,
         seconds=time.monotonic() - start,
         normalise=normalise,
     )
 
 
+def thresholds_of(manifest: Manifest) -> dict[str, float]:
+    """A manifest's thresholds as the report gives them."""
+    return {"fake": manifest.thresholds.fake, "real": manifest.thresholds.real}
+
+
 def _f(value: Any, digits: int = 3) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _weights_line(report: EvalReport) -> str:
+    def thresholds(kind: str) -> str:
+        th = report.thresholds[kind]
+        return f"fake threshold {th['fake']:.4f}, real threshold {th['real']:.4f}"
+
+    untrained = "" if report.trained else " (UNTRAINED)"
+    if len(set(report.models.values())) == 1:
+        return f"weights {report.model}{untrained}; {thresholds('video')}"
+    return f"weights{untrained}: " + "; ".join(
+        f"{kind}s {report.models[kind]} ({thresholds(kind)})" for kind in report.models
+    )
 
 
 def format_report(report: EvalReport) -> str:
     """A readable table: overall, per kind, per source."""
     d = report.to_dict()
     lines = [
-        f"weights {report.model}{'' if report.trained else ' (UNTRAINED)'}; "
-        f"fake threshold {report.fake_threshold:.4f}, real threshold {report.real_threshold:.4f}",
+        _weights_line(report),
         f"{d['n_real']} real + {d['n_fake']} fake files; {d['n_unjudged']} unjudged "
         f"{d['unjudged'] or ''}; {d['n_inconclusive']} inconclusive; {report.seconds:.0f}s"
         + (

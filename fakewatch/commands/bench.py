@@ -25,7 +25,7 @@ from bench.weights import RANDOM_RESNEXT50
 if TYPE_CHECKING:
     from bench.workload import Workload
     from inference.pipeline import Pipeline
-    from inference.weights import LoadedWeights
+    from inference.weight_set import WeightSet
 
 
 def register(sub: Any) -> None:
@@ -130,7 +130,7 @@ def workload_for(args: argparse.Namespace, settings: Settings) -> Workload:
     )
 
 
-def weights_for(args: argparse.Namespace, settings: Settings) -> LoadedWeights:
+def weights_for(args: argparse.Namespace, settings: Settings) -> WeightSet:
     """The named weights, the installed ones, or random ones of ResNeXt-50's size."""
     from bench.weights import weights_to_measure
 

@@ -43,8 +43,8 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
         "--weights",
         default=None,
         metavar="NAME|PATH",
-        help="weights name in weights/, a .pt or manifest path, or 'random' "
-        "(default: FAKEWATCH_WEIGHTS, else the shipped default)",
+        help="weights name in weights/, a .pt or manifest path, 'random', or one per kind: "
+        "image=NAME,video=NAME (default: FAKEWATCH_WEIGHTS, else the shipped default)",
     )
     p.add_argument(
         "--device",
@@ -70,7 +70,7 @@ def load_pipeline(args: argparse.Namespace, settings: Settings) -> Pipeline:
     pipeline = build_pipeline(
         settings, weights=args.weights, device=args.device, frames=args.frames
     )
-    if not pipeline.manifest.trained:
+    if not pipeline.weights.trained:
         print(
             "warning: these weights are UNTRAINED (random); the verdicts mean nothing.",
             file=sys.stderr,
@@ -126,7 +126,8 @@ def _write_explanation(pipeline: Pipeline, path: Path, verdict: Verdict, out: Pa
         print(f"    no explanation for {path.name}: {why}", file=sys.stderr)
         return
     media = decode(path, frames=pipeline.frames, limits=pipeline.limits)
-    crop = explanation_crop(media, verdict.explanation, pipeline.manifest.preprocessing)
+    prep = pipeline.manifest_for(media.kind).preprocessing
+    crop = explanation_crop(media, verdict.explanation, prep)
     target = out / f"{path.name}.explain.png"
     target.write_bytes(explanation_png(crop, verdict.explanation))
     print(f"    explanation written to {target}", file=sys.stderr)

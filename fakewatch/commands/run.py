@@ -120,10 +120,10 @@ def _command(*args: str, verbose: int) -> list[str]:
 def _worker_weights(settings: Settings) -> str | None:
     """``random`` when no trained weights are installed (with a warning), else ``None``."""
     from base.errors import WeightsError
-    from inference.weights import resolve
+    from inference.weight_set import check_weight_set
 
     try:
-        resolve(settings.weights)
+        check_weight_set(settings.weights)
     except WeightsError as e:
         print(
             f"fakewatch run: {e}\n"

@@ -94,6 +94,22 @@ def test_eval_json_counts_and_roc(
     assert len(report["items"]) == 13
 
 
+def test_eval_with_weights_per_kind_names_both(
+    tiny_corpus: Path, trained: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = f"image={trained / 'tiny.json'},video=random"
+    assert main(["eval", str(tiny_corpus), "--weights", spec, "--json", "--frames", "4"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["models"]["image"].startswith("tiny@")
+    assert report["models"]["video"].startswith("random-untrained")
+    assert report["model"] == f"{report['models']['image']}+{report['models']['video']}"
+    assert not report["trained"]  # one of the two is untrained
+    assert {i["kind"] for i in report["items"]} == {"image", "video"}
+    assert main(["eval", str(tiny_corpus), "--weights", spec, "--frames", "4", "--limit", "1"]) == 0
+    header = capsys.readouterr().out.splitlines()[0]
+    assert header.startswith("weights (UNTRAINED): images tiny@") and "; videos random" in header
+
+
 def test_eval_text_report_with_random_weights(
     tiny_corpus: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

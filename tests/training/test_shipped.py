@@ -11,36 +11,40 @@ import pytest
 from bench import samples
 from fakewatch.cli import main
 from inference.pipeline import Pipeline
-from inference.weights import default_name, load_weights, weights_dir
+from inference.weight_set import default_spec
+from inference.weights import load_weights, weights_dir
 from tests.conftest import SHARED_DATA
 
 MAX_BYTES = 32 * 1024 * 1024
 
 
 @pytest.fixture(scope="module")
-def shipped() -> str:
+def shipped() -> dict[str, str]:
+    """What weights/DEFAULT names per kind of media."""
     if not (weights_dir() / "DEFAULT").is_file():
         pytest.skip("no weights/DEFAULT in this checkout")
-    return default_name()
+    return dict(default_spec())
 
 
-def test_default_weights_are_ours_small_and_calibrated(shipped: str) -> None:
+def test_default_weights_are_ours_small_and_calibrated(shipped: dict[str, str]) -> None:
     folder = weights_dir()
-    assert (folder / f"{shipped}.pt").stat().st_size <= MAX_BYTES
     assert (folder / "MODEL_CARD.md").is_file()
-    m = load_weights("default").manifest  # checks the sha256 and the architecture
-    assert m.name == shipped and m.trained and not m.architecture.legacy
-    assert m.preprocessing.channel_order == "rgb" and m.preprocessing.input_size == 224
-    assert m.architecture.backbone == "efficientnet_lite0"
-    assert 0.0 < m.thresholds.real <= m.thresholds.fake < 1.0
-    assert m.provenance["val"]["auc"] is not None
-    assert m.provenance["calibration"]
+    for name in set(shipped.values()):
+        assert (folder / f"{name}.pt").stat().st_size <= MAX_BYTES
+        m = load_weights(name).manifest  # checks the sha256 and the architecture
+        assert m.name == name and m.trained and not m.architecture.legacy
+        assert m.preprocessing.channel_order == "rgb" and m.preprocessing.input_size == 224
+        assert m.architecture.backbone == "efficientnet_lite0"
+        assert 0.0 < m.thresholds.real <= m.thresholds.fake < 1.0
+        assert m.provenance["val"]["auc"] is not None
+        assert m.provenance["calibration"]
+        assert name in (folder / "MODEL_CARD.md").read_text()
 
 
-def test_pipeline_uses_the_default(shipped: str, test_device: str) -> None:
+def test_pipeline_uses_the_default(shipped: dict[str, str], test_device: str) -> None:
     pipeline = Pipeline("default", device=test_device, frames=4)
     v = pipeline.analyze(samples.encode_image(samples.astronaut(), "JPEG"))
-    assert v.judged and v.model.startswith(f"{shipped}@")
+    assert v.judged and v.model.startswith(f"{shipped['image']}@")
     assert v.fake_probability is not None and 0.0 <= v.fake_probability <= 1.0
 
 
@@ -50,7 +54,7 @@ def _pick(folder: Path, n: int) -> list[Path]:
 
 @pytest.mark.corpus
 def test_eval_on_a_few_dev_eval_files(
-    shipped: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    shipped: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     dev = SHARED_DATA / "dev_eval"
     chosen = {
@@ -67,7 +71,8 @@ def test_eval_on_a_few_dev_eval_files(
     report = json.loads(capsys.readouterr().out)
     assert (report["n_real"], report["n_fake"]) == (3, 3)
     assert report["n_judged"] + report["n_unjudged"] == 6
-    assert report["model"].startswith(f"{shipped}@") and report["trained"]
+    assert report["trained"]
+    assert {k: v.split("@")[0] for k, v in report["models"].items()} == shipped
     assert set(report["by_source"]) == {
         "images/ciplab",
         "videos/mead",

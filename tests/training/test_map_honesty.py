@@ -19,7 +19,7 @@ import torch
 from bench import samples
 from inference.classifier import crops_tensor
 from inference.faces import FaceDetector, crop_box, crop_face
-from inference.weights import load_weights
+from inference.weight_set import load_weight_set
 from training.blend import sample_params, self_blend
 from training.faceset import landmarks_in_crop
 
@@ -33,7 +33,7 @@ CASES = [
 
 @pytest.fixture(scope="module")
 def shipped() -> object:
-    weights = load_weights("default")
+    weights = load_weight_set("default").image  # a photo of a face: the photo weights
     if not hasattr(weights.model, "forward_maps"):
         pytest.skip(f"{weights.manifest.model_id} has no manipulation-map head")
     return weights

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -21,9 +22,7 @@ from base.vocabulary import FINISHED, OPEN, PLATFORMS, REQUEST_KINDS, Label, Sta
 from db.columns import utcnow
 from db.errors import CheckNotFound, InvalidValue
 from db.models import Check
-
-# Keys of ``Verdict.to_dict()`` kept in ``Check.details`` (the per-face and per-frame data).
-DETAIL_KEYS = ("face_scores", "frame_scores", "frame_times", "explanation")
+from db.verdicts import VerdictRecord
 
 
 async def create_check(
@@ -163,17 +162,16 @@ async def store_verdict(
     session: AsyncSession,
     *,
     check_id: int,
-    verdict: Mapping[str, Any],
-    label: str | None = None,
+    verdict: VerdictRecord,
+    label: Label | None = None,
     deduplicated_from: int | None = None,
-    phash: str | None = None,
 ) -> Check:
-    """Finish a check ``done`` with a verdict (the dict of ``Verdict.to_dict()``).
+    """Finish a check ``done`` with a verdict.
 
     Args:
-        label: overrides the verdict's label (a chat's own thresholds decided it).
+        label: overrides the verdict's label (a chat's own thresholds decided it); the
+            model's own is then kept in ``details`` as ``model_label``.
         deduplicated_from: the check whose verdict this one reuses.
-        phash: the image's perceptual hash.
 
     Returns:
         The check; unchanged when it was already finished (its first verdict stands).
@@ -181,27 +179,26 @@ async def store_verdict(
     Raises:
         CheckNotFound: no such check.
     """
-    details = {k: verdict[k] for k in DETAIL_KEYS if k in verdict}
-    if label is not None and label != verdict.get("label"):
-        details["model_label"] = verdict.get("label")
+    overridden = label is not None and label != verdict.label
+    details = replace(verdict.details, model_label=verdict.label if overridden else None)
     values: dict[str, Any] = {
         "status": Status.DONE,
-        "label": label or verdict["label"],
-        "fake_probability": verdict.get("fake_probability"),
-        "faces": verdict.get("faces"),
-        "frames": verdict.get("frames"),
-        "model_id": verdict.get("model") or None,
-        "timings": dict(verdict.get("timings") or {}),
-        "details": details,
-        "reason": verdict.get("reason"),
-        "reason_code": verdict.get("reason_code"),
+        "label": label or verdict.label,
+        "fake_probability": verdict.fake_probability,
+        "faces": verdict.faces,
+        "frames": verdict.frames,
+        "model_id": verdict.model or None,
+        "timings": dict(verdict.timings),
+        "details": details.to_json(),
+        "reason": verdict.reason,
+        "reason_code": verdict.reason_code,
         "deduplicated_from": deduplicated_from,
         "finished_at": utcnow(),
     }
-    if verdict.get("media_kind"):
-        values["media_kind"] = verdict["media_kind"]
-    if phash is not None:
-        values["phash"] = phash
+    if verdict.media_kind:
+        values["media_kind"] = verdict.media_kind
+    if verdict.phash is not None:
+        values["phash"] = verdict.phash
     return await _finish(session, check_id=check_id, values=values)
 
 

@@ -6,40 +6,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from base.scores import Explanation, FaceScore
 from base.vocabulary import JUDGED, Label, Thresholds, decide_label
 
+# The per-face and per-frame records are the ground floor's (every package reads them).
+__all__ = ["STAGES", "Explanation", "FaceScore", "Verdict", "decide"]
+
 STAGES = ("decode", "detect", "track", "classify", "decide")
-
-
-@dataclass(frozen=True)
-class FaceScore:
-    """One face track's score."""
-
-    track: int
-    fake_probability: float
-    frames: tuple[int, ...]  # indices of the sampled frames the face is in
-    frame_scores: tuple[float, ...]  # fake probability at each of those frames
-    box: tuple[float, float, float, float]  # in the first frame it appears in
-
-
-@dataclass(frozen=True)
-class Explanation:
-    """Where the model sees blending on the deciding face (see :mod:`inference.explain`)."""
-
-    track: int
-    frame: int  # the sampled frame the map is of (the face's most suspicious one)
-    box: tuple[float, float, float, float]  # the face in that frame, frame pixels
-    map: tuple[tuple[float, ...], ...]  # rows of 0-1 values, top to bottom (14x14)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Explanation:
-        """The inverse of ``asdict``."""
-        return cls(
-            track=int(data["track"]),
-            frame=int(data["frame"]),
-            box=tuple(float(v) for v in data["box"]),  # type: ignore[arg-type]
-            map=tuple(tuple(float(v) for v in row) for row in data["map"]),
-        )
 
 
 @dataclass(frozen=True)
@@ -74,16 +47,7 @@ class Verdict:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Verdict:
         """The inverse of :meth:`to_dict`."""
-        faces = tuple(
-            FaceScore(
-                track=int(f["track"]),
-                fake_probability=float(f["fake_probability"]),
-                frames=tuple(f["frames"]),
-                frame_scores=tuple(f["frame_scores"]),
-                box=tuple(f["box"]),  # type: ignore[arg-type]
-            )
-            for f in data.get("face_scores", ())
-        )
+        faces = tuple(FaceScore.from_dict(f) for f in data.get("face_scores", ()))
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         known["face_scores"] = faces
         for key in ("frame_scores", "frame_times"):

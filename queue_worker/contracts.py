@@ -62,7 +62,7 @@ class CheckResult:
     ``failed``, with ``reason`` (plain words to show) and ``reason_code`` (stable, to
     match on). ``deduplicated`` says the verdict was reused from identical bytes.
     ``media_kind`` is what the worker decoded (``image`` or ``video``); ``details`` the
-    verdict's per-face and per-frame scores and manipulation map (``db.checks.DETAIL_KEYS``),
+    verdict's per-face and per-frame scores and manipulation map (:class:`base.scores.Details`),
     from which the bots draw the pictures of a reply.
     """
 

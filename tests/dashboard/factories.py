@@ -9,10 +9,13 @@ from typing import Any
 
 from sqlalchemy import update
 
+from base.scores import Details
+from base.vocabulary import Label
 from db.checks import create_check, mark_failed, store_verdict
 from db.engine import create_engine, session_factory
 from db.models import Check
 from db.reviews import add_review
+from db.verdicts import VerdictRecord
 
 TIMINGS = {"decode": 0.02, "detect": 0.3, "track": 0.001, "classify": 1.2, "decide": 0.0005}
 
@@ -61,17 +64,18 @@ async def _make(url: str, specs: list[dict[str, Any]]) -> list[int]:
                     await store_verdict(
                         session,
                         check_id=check.id,
-                        verdict={
-                            "label": label,
-                            "fake_probability": probability,
-                            "faces": 1,
-                            "frames": len(scores),
-                            "model": "test-model",
-                            "timings": TIMINGS,
-                            "media_kind": media_kind,
-                            **details(scores),
-                            **({"explanation": explanation} if explanation else {}),
-                        },
+                        verdict=VerdictRecord(
+                            label=Label(label),
+                            fake_probability=probability,
+                            faces=1,
+                            frames=len(scores),
+                            model="test-model",
+                            timings=TIMINGS,
+                            media_kind=media_kind,
+                            details=Details.from_json(
+                                details(scores) | {"explanation": explanation}
+                            ),
+                        ),
                     )
                 elif status == "failed":
                     await mark_failed(

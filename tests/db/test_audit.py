@@ -12,12 +12,14 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from base.vocabulary import Label
 from db.audit import AuditFilter, count_by_label, parse_since, query_checks
 from db.checks import create_check, mark_failed, store_verdict
 from db.errors import CheckNotFound, InvalidValue
 from db.export import FIELDS, export_checks
 from db.models import Check
 from db.reviews import add_review, latest_decisions, reviews_of
+from db.verdicts import VerdictRecord
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -50,14 +52,9 @@ async def _seed(session: AsyncSession, sha: Callable[[int], str]) -> dict[str, i
             await store_verdict(
                 session,
                 check_id=check.id,
-                verdict={
-                    "label": label,
-                    "fake_probability": 0.5,
-                    "faces": 1,
-                    "frames": 1,
-                    "model": "m@1",
-                    "timings": {},
-                },
+                verdict=VerdictRecord(
+                    label=Label(label), fake_probability=0.5, faces=1, frames=1, model="m@1"
+                ),
             )
         await session.execute(
             update(Check)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from base.scores import Details, FaceScore
+from base.vocabulary import Label
 from db.checks import (
     create_check,
     find_done_by_hash,
@@ -23,29 +25,30 @@ from db.checks import (
 )
 from db.errors import CheckNotFound, InvalidValue
 from db.models import Check
+from db.verdicts import VerdictRecord
 
-VERDICT: dict[str, Any] = {
-    "label": "fake",
-    "fake_probability": 0.91,
-    "faces": 2,
-    "frames": 16,
-    "model": "resnext-lstm@abc123",
-    "timings": {"decode": 0.1, "detect": 0.2, "classify": 0.3},
-    "face_scores": [
-        {
-            "track": 0,
-            "fake_probability": 0.91,
-            "frames": [0, 1],
-            "frame_scores": [0.9, 0.92],
-            "box": [1.0, 2.0, 30.0, 40.0],
-        }
-    ],
-    "frame_scores": [0.9, 0.92],
-    "frame_times": [0.0, 0.5],
-    "media_kind": "video",
-    "reason": None,
-    "reason_code": None,
-}
+VERDICT = VerdictRecord(
+    label=Label.FAKE,
+    fake_probability=0.91,
+    faces=2,
+    frames=16,
+    model="resnext-lstm@abc123",
+    timings={"decode": 0.1, "detect": 0.2, "classify": 0.3},
+    details=Details(
+        face_scores=(
+            FaceScore(
+                track=0,
+                fake_probability=0.91,
+                frames=(0, 1),
+                frame_scores=(0.9, 0.92),
+                box=(1.0, 2.0, 30.0, 40.0),
+            ),
+        ),
+        frame_scores=(0.9, 0.92),
+        frame_times=(0.0, 0.5),
+    ),
+    media_kind="video",
+)
 
 
 async def test_lifecycle_queued_running_done(
@@ -79,7 +82,7 @@ async def test_lifecycle_queued_running_done(
     assert done.status == "done" and done.label == "fake"
     assert done.fake_probability == pytest.approx(0.91)
     assert (done.faces, done.frames, done.model_id) == (2, 16, "resnext-lstm@abc123")
-    assert done.timings == VERDICT["timings"]
+    assert done.timings == VERDICT.timings
     assert done.details is not None
     assert done.details["frame_scores"] == [0.9, 0.92]
     assert done.details["face_scores"][0]["box"] == [1.0, 2.0, 30.0, 40.0]
@@ -92,7 +95,9 @@ async def test_the_first_verdict_stands(session: AsyncSession, sha: Callable[[in
     await mark_running(session, check_id=check.id)
     await store_verdict(session, check_id=check.id, verdict=VERDICT)
     # A job that runs again (its worker was killed after storing) changes nothing.
-    again = await store_verdict(session, check_id=check.id, verdict={**VERDICT, "label": "real"})
+    again = await store_verdict(
+        session, check_id=check.id, verdict=replace(VERDICT, label=Label.REAL)
+    )
     failed = await mark_failed(session, check_id=check.id, reason="late", reason_code="x")
     rerun = await mark_running(session, check_id=check.id)
     for c in (again, failed, rerun):
@@ -122,13 +127,15 @@ async def test_chat_thresholds_label_keeps_the_model_label(
     session: AsyncSession, sha: Callable[[int], str]
 ) -> None:
     check = await create_check(session, platform="telegram", sha256=sha(4), byte_size=5)
-    done = await store_verdict(session, check_id=check.id, verdict=VERDICT, label="inconclusive")
+    done = await store_verdict(
+        session, check_id=check.id, verdict=VERDICT, label=Label.INCONCLUSIVE
+    )
     assert done.label == "inconclusive"
     assert done.details is not None and done.details["model_label"] == "fake"
 
 
 async def test_find_done_by_hash(session: AsyncSession, sha: Callable[[int], str]) -> None:
-    model = VERDICT["model"]
+    model = VERDICT.model
     assert await find_done_by_hash(session, sha256=sha(5), model_id=model) is None
     first = await create_check(session, platform="telegram", sha256=sha(5), byte_size=5)
     assert await find_done_by_hash(session, sha256=sha(5), model_id=model) is None  # not done

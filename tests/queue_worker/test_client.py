@@ -14,8 +14,10 @@ from arq.constants import job_key_prefix
 
 from base.errors import EmptyMedia, MediaTooLarge, QueueFull, QueueUnavailable
 from base.settings import Settings
+from base.vocabulary import Label
 from db.checks import get_check, require_check, store_verdict
 from db.errors import CheckNotFound, InvalidValue
+from db.verdicts import VerdictRecord
 from queue_worker.client import QueueClient
 from queue_worker.contracts import ANALYZE, MediaContext, job_id
 from queue_worker.errors import CheckTimeout
@@ -95,14 +97,14 @@ async def test_wait_returns_the_stored_verdict(client: QueueClient) -> None:
             await store_verdict(
                 s,
                 check_id=check_id,
-                verdict={
-                    "label": "real",
-                    "fake_probability": 0.1,
-                    "faces": 1,
-                    "frames": 1,
-                    "model": "m@1",
-                    "timings": {"decode": 0.01},
-                },
+                verdict=VerdictRecord(
+                    label=Label.REAL,
+                    fake_probability=0.1,
+                    faces=1,
+                    frames=1,
+                    model="m@1",
+                    timings={"decode": 0.01},
+                ),
             )
 
     result, _ = await asyncio.gather(client.wait(check_id, timeout=30), finish_later())
@@ -214,7 +216,9 @@ async def test_requeue_queues_a_missing_job_once_and_leaves_existing_ones_alone(
     with pytest.raises(InvalidValue):
         await client.requeue(check_id, face_jpeg(22))  # not this check's bytes
     async with client.sessions() as s:
-        await store_verdict(s, check_id=check_id, verdict={"label": "real", "model": "m"})
+        await store_verdict(
+            s, check_id=check_id, verdict=VerdictRecord(label=Label.REAL, model="m")
+        )
     await arq_redis.delete(job_key_prefix + jid)
     await arq_redis.zrem(client.queue_name, jid)
     assert await client.requeue(check_id, media) is False  # finished: nothing to do

@@ -7,7 +7,9 @@ import asyncio
 from arq.connections import ArqRedis
 
 from base.settings import Settings
+from base.vocabulary import Label
 from db.checks import store_verdict
+from db.verdicts import VerdictRecord
 from queue_worker.client import QueueClient
 from queue_worker.contracts import MediaContext
 from queue_worker.notices import DoneNotices, announce
@@ -46,7 +48,9 @@ async def test_wait_returns_on_the_notice_and_without_it(
             waiting = asyncio.create_task(client.wait(check_id, timeout=30))
             await asyncio.wait_for(client.notices.subscribed.wait(), 10)
             async with client.sessions() as s:
-                await store_verdict(s, check_id=check_id, verdict={"label": "real", "model": "m"})
+                await store_verdict(
+                    s, check_id=check_id, verdict=VerdictRecord(label=Label.REAL, model="m")
+                )
             if announced:
                 await announce(arq_redis, settings.queue_name, check_id)
             result = await asyncio.wait_for(waiting, 30)

@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from base.vocabulary import FINISHED, RequestKind, Status
+from base.scores import Details
+from base.vocabulary import FINISHED, Label, RequestKind, Status
 
 # The job that analyses one media item: ``analyze(ctx, check_id: int, media: bytes)``.
 ANALYZE = "analyze"
@@ -55,20 +56,21 @@ class MediaContext:
 
 @dataclass(frozen=True)
 class CheckResult:
-    """A check as the bots and the command line see it.
+    """A check as the bots and the command line see it: the one record the store's
+    answer travels in, from :func:`queue_worker.records.check_result` to a chat.
 
     ``label`` is set once the check is finished: ``fake``, ``real``,
     ``inconclusive``, ``no_face`` when ``done``; ``unsupported`` or ``error`` when
     ``failed``, with ``reason`` (plain words to show) and ``reason_code`` (stable, to
     match on). ``deduplicated`` says the verdict was reused from identical bytes.
     ``media_kind`` is what the worker decoded (``image`` or ``video``); ``details`` the
-    verdict's per-face and per-frame scores and manipulation map (:class:`base.scores.Details`),
-    from which the bots draw the pictures of a reply.
+    verdict's per-face and per-frame scores and manipulation map, from which the bots
+    draw the pictures of a reply.
     """
 
     check_id: int
     status: Status
-    label: str | None = None
+    label: Label | None = None
     fake_probability: float | None = None
     faces: int | None = None
     frames: int | None = None
@@ -80,7 +82,7 @@ class CheckResult:
     created_at: str | None = None  # ISO 8601, UTC
     finished_at: str | None = None
     media_kind: str | None = None
-    details: dict[str, Any] = field(default_factory=dict)
+    details: Details = field(default_factory=Details)
 
     @property
     def finished(self) -> bool:
@@ -88,13 +90,17 @@ class CheckResult:
         return self.status in FINISHED
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return asdict(self)
+        """A JSON-ready dict (what the ``analyze`` job returns to arq)."""
+        data = asdict(self)
+        data["details"] = self.details.to_json()
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CheckResult:
         """The inverse of :meth:`to_dict`; unknown keys are ignored."""
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        known["status"] = Status(known["status"])
+        known["label"] = Label(known["label"]) if known.get("label") is not None else None
         known["timings"] = dict(known.get("timings") or {})
-        known["details"] = dict(known.get("details") or {})
+        known["details"] = Details.from_json(known.get("details"))
         return cls(**known)

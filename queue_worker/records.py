@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from base.vocabulary import Status
+from base.scores import Details
+from base.vocabulary import Label, Status
 from db.models import Check
 from queue_worker.contracts import CheckResult
 
@@ -12,7 +13,7 @@ def check_result(check: Check) -> CheckResult:
     return CheckResult(
         check_id=check.id,
         status=Status(check.status),
-        label=check.label,
+        label=Label(check.label) if check.label is not None else None,
         fake_probability=check.fake_probability,
         faces=check.faces,
         frames=check.frames,
@@ -24,5 +25,5 @@ def check_result(check: Check) -> CheckResult:
         created_at=check.created_at.isoformat() if check.created_at else None,
         finished_at=check.finished_at.isoformat() if check.finished_at else None,
         media_kind=check.media_kind,
-        details=dict(check.details or {}),
+        details=Details.from_json(check.details),
     )

@@ -136,7 +136,7 @@ def parse_settings(words: Sequence[str]) -> dict[str, Any]:
 class Override:
     """A moderator's ``/verdict``: the check, the decision and an optional note."""
 
-    check_id: str
+    check_id: int
     decision: str  # real or fake
     note: str | None
 
@@ -145,5 +145,8 @@ def parse_verdict(words: Sequence[str]) -> Override:
     """``/verdict CHECK real|fake [note...]``. Raises ``BadArguments``."""
     if len(words) < 2 or words[1].lower() not in (Decision.REAL, Decision.FAKE):
         raise BadArguments(VERDICT_USAGE)
+    if not (words[0].isascii() and words[0].isdigit()):
+        # Check ids are the numbers shown with each verdict: this one names none.
+        raise BadArguments(f"There is no check {words[0]} in this chat.")
     note = " ".join(words[2:]).strip() or None
-    return Override(check_id=words[0], decision=words[1].lower(), note=note)
+    return Override(check_id=int(words[0]), decision=words[1].lower(), note=note)

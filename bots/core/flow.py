@@ -23,14 +23,8 @@ from base.vocabulary import FakeAction, Label, RequestKind, Status
 from bots.core import formatting
 from bots.core.errors import FetchFailed, StoreUnavailable
 from bots.core.media import InboundMedia, Request
-from bots.core.ports import (
-    ChatPolicy,
-    ChatStore,
-    CheckOutcome,
-    CheckQueue,
-    Gate,
-    StoredCheck,
-)
+from bots.core.ports import ChatPolicy, ChatStore, CheckQueue, Gate, StoredCheck
+from queue_worker.contracts import CheckResult
 
 log = logging.getLogger(__name__)
 
@@ -80,9 +74,9 @@ class Reply:
 
     text: str
     reply_to: Mapping[str, Any]
-    check_id: str | None = None
-    outcome: CheckOutcome | None = None
-    label: str | None = None
+    check_id: int | None = None
+    outcome: CheckResult | None = None
+    label: Label | None = None
     final: bool = True
     action: FakeAction | None = None
     removal: str | None = None
@@ -149,10 +143,10 @@ class CheckFlow:
     limit: int = 4096
     gate: Gate | None = None
     recognise_resent: bool = False
-    in_flight: set[str] = field(default_factory=set)
+    in_flight: set[int] = field(default_factory=set)
     # Checks this process answered lately: a recovery sweep that listed one as pending
     # just before it was answered must not answer it twice.
-    answered: dict[str, None] = field(default_factory=dict)
+    answered: dict[int, None] = field(default_factory=dict)
 
     _closing: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
@@ -160,11 +154,11 @@ class CheckFlow:
         """Stop waiting for verdicts: the bot is shutting down, recovery answers them later."""
         self._closing.set()
 
-    def was_answered(self, check_id: str) -> bool:
+    def was_answered(self, check_id: int) -> bool:
         """Whether this process is answering, or lately answered, the check."""
         return check_id in self.in_flight or check_id in self.answered
 
-    def remember(self, check_id: str) -> None:
+    def remember(self, check_id: int) -> None:
         """Note that the check was answered by this process."""
         self.answered[check_id] = None
         while len(self.answered) > _REMEMBERED:
@@ -196,7 +190,7 @@ class CheckFlow:
         return Screening(check=True)
 
     def reply_for(
-        self, outcome: CheckOutcome, *, policy: ChatPolicy, reply_to: Mapping[str, Any]
+        self, outcome: CheckResult, *, policy: ChatPolicy, reply_to: Mapping[str, Any]
     ) -> Reply:
         """The reply to a finished check under the chat's settings (its stored label)."""
         label = outcome.label
@@ -337,9 +331,9 @@ class CheckFlow:
         try:
             data = await media.fetch()
             if await self.queue.requeue(stored.check_id, data):
-                log.info("check %s: queued again after a restart", stored.check_id)
+                log.info("check %d: queued again after a restart", stored.check_id)
         except (FetchFailed, QueueUnavailable) as e:
-            log.warning("check %s: could not queue it again: %s", stored.check_id, e)
+            log.warning("check %d: could not queue it again: %s", stored.check_id, e)
 
     async def _admitted(
         self, media: InboundMedia, *, request: Request, conversation: Conversation
@@ -370,7 +364,7 @@ class CheckFlow:
         reply_to: Mapping[str, Any],
         conv: Conversation,
         interrupted: Callable[[], None] | None = None,
-    ) -> str | None:
+    ) -> int | None:
         try:
             data = await media.fetch()
         except FetchFailed:
@@ -411,13 +405,13 @@ class CheckFlow:
             )
             if e.check_id is not None:
                 # The check was stored as failed: this was its answer, not one to sweep up.
-                self.remember(str(e.check_id))
-                await self.store.mark_replied(check_id=str(e.check_id))
+                self.remember(e.check_id)
+                await self.store.mark_replied(check_id=e.check_id)
             return None
 
     async def answer(
         self,
-        check_id: str,
+        check_id: int,
         *,
         policy: ChatPolicy,
         reply_to: Mapping[str, Any],

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 
 from base.vocabulary import JUDGED, OPEN, Label, Platform, ReasonCode, Status
 from bots.core.media import InboundMedia, megabytes
-from bots.core.ports import Admission, AuditEntry, AuditQuery, ChatPolicy, CheckOutcome
+from bots.core.ports import Admission, AuditEntry, AuditQuery, ChatPolicy
+from queue_worker.contracts import CheckResult
 
 LIMITS: dict[str, int] = {Platform.TELEGRAM: 4096, Platform.DISCORD: 2000}
 
@@ -72,7 +73,7 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def _details(outcome: CheckOutcome) -> str:
+def _details(outcome: CheckResult) -> str:
     parts = []
     if outcome.faces:
         parts.append(_plural(outcome.faces, "face"))
@@ -82,7 +83,7 @@ def _details(outcome: CheckOutcome) -> str:
     return " · ".join(parts)
 
 
-def verdict_text(outcome: CheckOutcome, *, limit: int = 4096) -> str:
+def verdict_text(outcome: CheckResult, *, limit: int = 4096) -> str:
     """The reply for a finished (or failed) check, with the label it is stored with.
 
     The label was decided once, when the worker stored the verdict under the chat's
@@ -117,7 +118,7 @@ def verdict_text(outcome: CheckOutcome, *, limit: int = 4096) -> str:
         head = "🙂 No face found, so there is nothing to judge for face manipulation."
         tail = _details(outcome)
     else:
-        head = f"❔ Unexpected result {label!r}."
+        head = f"❔ Unexpected result {str(label)!r}."
         tail = f"check {outcome.check_id}"
     return clip(f"{head}\n{tail}", limit)
 
@@ -147,7 +148,7 @@ def too_large_text(
     return clip(text, limit)
 
 
-def pending_text(check_id: str, *, limit: int = 4096) -> str:
+def pending_text(check_id: int, *, limit: int = 4096) -> str:
     """Shown when a check takes longer than the bot waits: the verdict comes later."""
     return clip(
         f"⏳ This is taking a while; I'll post the verdict here when it's ready. "
@@ -204,7 +205,7 @@ def fetch_failed_text(*, limit: int = 4096) -> str:
 
 
 def removal_text(
-    outcome: CheckOutcome, *, author: str | None, reported: bool, limit: int = 4096
+    outcome: CheckResult, *, author: str | None, reported: bool, limit: int = 4096
 ) -> str:
     """Posted in the chat after a likely deepfake was deleted."""
     who = f" posted by {author}" if author else ""
@@ -222,7 +223,7 @@ def removal_text(
 
 
 def report_text(
-    outcome: CheckOutcome,
+    outcome: CheckResult,
     *,
     chat: str | None,
     author: str | None,

@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from base.scores import Details
 from base.vocabulary import JUDGED, Label
 from bots.core.flow import Reply
 
@@ -61,34 +62,30 @@ class Picture:
     description: str
 
 
-def timeline_points(details: Mapping[str, Any]) -> tuple[list[tuple[float, float]], bool]:
+def timeline_points(details: Details) -> tuple[list[tuple[float, float]], bool]:
     """The (x, fake probability) points of the most suspicious face per sampled frame.
 
     Returns:
         The points (frames without a face left out) and whether x is in seconds (else
         the sampled frame's number).
     """
-    scores = details.get("frame_scores") or []
-    times = details.get("frame_times") or []
+    scores, times = details.frame_scores, details.frame_times
     seconds = len(times) == len(scores)
     points = []
     for i, p in enumerate(scores):
-        if isinstance(p, int | float):
-            x = float(times[i]) if seconds else float(i)
-            points.append((x, min(1.0, max(0.0, float(p)))))
+        if p is not None:
+            x = times[i] if seconds else float(i)
+            points.append((x, min(1.0, max(0.0, p))))
     return points, seconds
 
 
-def map_grid(details: Mapping[str, Any]) -> tuple[list[list[float]], int, list[float]] | None:
+def map_grid(details: Details) -> tuple[list[list[float]], int, list[float]] | None:
     """The stored manipulation map: rows of 0-1 values, its frame and the face box."""
-    explanation = details.get("explanation")
-    if not isinstance(explanation, Mapping):
+    explanation = details.explanation
+    if explanation is None:
         return None
-    try:
-        rows = [[min(1.0, max(0.0, float(v))) for v in row] for row in explanation["map"]]
-        frame, box = int(explanation["frame"]), [float(v) for v in explanation["box"]]
-    except (KeyError, TypeError, ValueError):
-        return None
+    rows = [[min(1.0, max(0.0, v)) for v in row] for row in explanation.map]
+    frame, box = explanation.frame, list(explanation.box)
     if not rows or not rows[0] or any(len(r) != len(rows[0]) for r in rows) or len(box) != 4:
         return None
     return rows, frame, box
@@ -228,7 +225,7 @@ def reply_picture(reply: Reply) -> Picture | None:
         return None
     if reply.action == "delete_and_report":
         return None  # the post is gone: a short removal note, no picture
-    details = outcome.details or {}
+    details = outcome.details
     points, seconds = timeline_points(details)
     want_timeline = reply.label in TIMELINED and outcome.media_kind == "video" and len(points) >= 2
     grid = map_grid(details) if reply.reply_to.get("explain") and reply.label in JUDGED else None
@@ -241,7 +238,7 @@ def reply_picture(reply: Reply) -> Picture | None:
             shown.append("the fake probability of each sampled frame")
         if grid is not None:
             rows, frame, box = grid
-            times = details.get("frame_times") or []
+            times = details.frame_times
             when = "the photo"
             if outcome.media_kind == "video":
                 in_range = 0 <= frame < len(times)

@@ -2,18 +2,21 @@
 
 The core is written against these, so it is tested with plain objects and does
 not care how checks are queued or stored. :mod:`bots.core.services` implements
-them with the real queue client and database.
+them with the real queue client and database. A check is its store id (an ``int``)
+everywhere here; a finished one is the queue's own record,
+:class:`queue_worker.contracts.CheckResult`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from base.vocabulary import FINISHED, FakeAction
+from base.vocabulary import FakeAction
 from bots.core.media import InboundMedia, Request
+from queue_worker.contracts import CheckResult
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,58 +42,6 @@ class ChatPolicy:
     retention_days: int | None = None
 
 
-class CheckOutcome(Protocol):
-    """A check as the queue reports it (``queue_worker.contracts.CheckResult`` has this shape)."""
-
-    @property
-    def check_id(self) -> str: ...
-    @property
-    def status(self) -> str: ...  # queued, running, done, failed
-    @property
-    def label(self) -> str | None: ...
-    @property
-    def fake_probability(self) -> float | None: ...
-    @property
-    def faces(self) -> int | None: ...
-    @property
-    def frames(self) -> int | None: ...
-    @property
-    def model(self) -> str | None: ...
-    @property
-    def reason(self) -> str | None: ...
-    @property
-    def reason_code(self) -> str | None: ...
-    @property
-    def deduplicated(self) -> bool: ...
-    @property
-    def media_kind(self) -> str | None: ...  # image or video, as the worker decoded it
-    @property
-    def details(self) -> Mapping[str, Any]: ...  # per-frame scores, the manipulation map
-
-
-@dataclass(frozen=True, kw_only=True)
-class Outcome:
-    """A plain :class:`CheckOutcome`: what :mod:`bots.core.services` hands the core."""
-
-    check_id: str
-    status: str
-    label: str | None = None
-    fake_probability: float | None = None
-    faces: int | None = None
-    frames: int | None = None
-    model: str | None = None
-    reason: str | None = None
-    reason_code: str | None = None
-    deduplicated: bool = False
-    media_kind: str | None = None
-    details: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def finished(self) -> bool:
-        """Whether the check is done or failed."""
-        return self.status in FINISHED
-
-
 class CheckQueue(Protocol):
     """Submits media for checking and waits for the outcome."""
 
@@ -101,20 +52,20 @@ class CheckQueue(Protocol):
         media: InboundMedia,
         request: Request,
         reply_to: Mapping[str, Any] | None,
-    ) -> str:
+    ) -> int:
         """Queue the bytes; returns the check id. Raises ``QueueUnavailable``."""
         ...
 
-    async def requeue(self, check_id: str, data: bytes) -> bool:
+    async def requeue(self, check_id: int, data: bytes) -> bool:
         """Queue a stored, unfinished check's job again if it is missing (its producer
         died before queueing it); whether it was. Raises ``QueueUnavailable``."""
         ...
 
-    async def wait(self, check_id: str, *, timeout: float) -> CheckOutcome | None:
+    async def wait(self, check_id: int, *, timeout: float) -> CheckResult | None:
         """The finished check, or ``None`` when it is not done within ``timeout`` seconds."""
         ...
 
-    async def get(self, check_id: str) -> CheckOutcome | None:
+    async def get(self, check_id: int) -> CheckResult | None:
         """The check as it is now, or ``None`` for an unknown id."""
         ...
 
@@ -123,7 +74,7 @@ class CheckQueue(Protocol):
 class PendingReply:
     """A check whose verdict has not been delivered to the chat yet."""
 
-    check_id: str
+    check_id: int
     chat_id: str
     reply_to: Mapping[str, Any]
     finished: bool
@@ -133,7 +84,7 @@ class PendingReply:
 class StoredCheck:
     """A check already stored for a message (the platform handed the message out again)."""
 
-    check_id: str
+    check_id: int
     reply_to: Mapping[str, Any]
     replied: bool
     finished: bool
@@ -146,7 +97,7 @@ class ChatStore(Protocol):
         """The chat's settings (defaults for a chat never configured)."""
         ...
 
-    async def mark_replied(self, *, check_id: str) -> None:
+    async def mark_replied(self, *, check_id: int) -> None:
         """Record that the verdict reached the chat."""
         ...
 
@@ -199,7 +150,7 @@ class AuditQuery:
 class AuditEntry:
     """One row of an audit answer."""
 
-    check_id: str
+    check_id: int
     created_at: datetime
     author_name: str | None
     author_id: str | None
@@ -239,7 +190,7 @@ class ModerationStore(Protocol):
         *,
         platform: str,
         chat_id: str,
-        check_id: str,
+        check_id: int,
         moderator_id: str,
         moderator_name: str | None,
         decision: str,

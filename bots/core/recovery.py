@@ -62,10 +62,10 @@ class Recovery:
             try:
                 await self.deliverer.deliver(reply)
             except Undeliverable:
-                log.warning("giving up on check %s: its chat is gone", pending.check_id)
+                log.warning("giving up on check %d: its chat is gone", pending.check_id)
             except Exception:
                 # One chat's failure must not stop the others; the check stays pending.
-                log.exception("could not deliver check %s; will retry", pending.check_id)
+                log.exception("could not deliver check %d; will retry", pending.check_id)
                 continue
             else:
                 delivered += 1

@@ -3,8 +3,8 @@
 :class:`Services` is the one object a bot gets from :meth:`Services.connect`: it
 submits and waits through :class:`queue_worker.client.QueueClient` and reads and
 writes chat settings, delivery marks, reviews and the audit log with the
-:mod:`db` functions, over the client's session factory. Ids are strings for the
-core and integers in the store; the conversion lives here.
+:mod:`db` functions, over the client's session factory. A check id is the store's
+``int`` throughout; what the client returns is handed on as it is.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from bots.core.ports import (
     AuditEntry,
     AuditQuery,
     ChatPolicy,
-    Outcome,
     PendingReply,
     StoredCheck,
 )
@@ -57,24 +56,6 @@ REDELIVERY_WINDOW = timedelta(days=1)
 BUSY_NOTICE_S = 60.0
 
 
-def outcome_of(result: CheckResult) -> Outcome:
-    """The core's view of a queue result."""
-    return Outcome(
-        check_id=str(result.check_id),
-        status=result.status,
-        label=result.label,
-        fake_probability=result.fake_probability,
-        faces=result.faces,
-        frames=result.frames,
-        model=result.model,
-        reason=result.reason,
-        reason_code=result.reason_code,
-        deduplicated=result.deduplicated,
-        media_kind=result.media_kind,
-        details=result.details,
-    )
-
-
 def policy_of(row: ChatSettings) -> ChatPolicy:
     """The core's view of a chat settings row."""
     return ChatPolicy(
@@ -85,10 +66,6 @@ def policy_of(row: ChatSettings) -> ChatPolicy:
         mod_channel_id=row.mod_channel_id,
         retention_days=row.retention_days,
     )
-
-
-def _id(check_id: str) -> int | None:
-    return int(check_id) if check_id.isdigit() else None
 
 
 def audit_filter(*, platform: str, chat_id: str, query: AuditQuery) -> AuditFilter:
@@ -140,7 +117,7 @@ class Services:
         media: InboundMedia,
         request: Request,
         reply_to: Mapping[str, Any] | None,
-    ) -> str:
+    ) -> int:
         """Store and enqueue a check.
 
         Raises:
@@ -166,31 +143,28 @@ class Services:
             ),
         )
         try:
-            return str(await self.client.submit(data, context))
+            return await self.client.submit(data, context)
         except (SQLAlchemyError, OSError) as e:
             raise QueueUnavailable(f"could not queue the check: {e}") from e
 
-    async def requeue(self, check_id: str, data: bytes) -> bool:
+    async def requeue(self, check_id: int, data: bytes) -> bool:
         """Queue a stored check's job again where it is missing; whether it was."""
         try:
-            return await self.client.requeue(int(check_id), data)
+            return await self.client.requeue(check_id, data)
         except (SQLAlchemyError, OSError) as e:
             raise QueueUnavailable(f"could not queue check {check_id} again: {e}") from e
 
-    async def wait(self, check_id: str, *, timeout: float) -> Outcome | None:
+    async def wait(self, check_id: int, *, timeout: float) -> CheckResult | None:
         """The finished check, or ``None`` after ``timeout`` seconds."""
         try:
-            return outcome_of(await self.client.wait(int(check_id), timeout))
+            return await self.client.wait(check_id, timeout)
         except CheckTimeout:
             return None
 
-    async def get(self, check_id: str) -> Outcome | None:
+    async def get(self, check_id: int) -> CheckResult | None:
         """The check as stored now; ``None`` when there is none."""
-        number = _id(check_id)
-        if number is None:
-            return None
         try:
-            return outcome_of(await self.client.get(number))
+            return await self.client.get(check_id)
         except CheckNotFound:
             return None
 
@@ -248,12 +222,12 @@ class Services:
         except (SQLAlchemyError, OSError) as e:
             raise StoreUnavailable(f"cannot read the settings of chat {chat_id}: {e}") from e
 
-    async def mark_replied(self, *, check_id: str) -> None:
+    async def mark_replied(self, *, check_id: int) -> None:
         """Record that the verdict reached the chat (waiting out a database restart)."""
 
         async def mark() -> None:
             async with self.sessions() as session:
-                await mark_replied(session, check_id=int(check_id))
+                await mark_replied(session, check_id=check_id)
 
         await retrying(mark, what=f"marking check {check_id} replied")
 
@@ -263,7 +237,7 @@ class Services:
             rows = await unreplied_checks(session, platform=platform)
         return [
             PendingReply(
-                check_id=str(row.id),
+                check_id=row.id,
                 chat_id=row.chat_id or "",
                 reply_to=row.reply_to or {},
                 finished=row.finished,
@@ -289,7 +263,7 @@ class Services:
             if row is None:
                 return None
             return StoredCheck(
-                check_id=str(row.id),
+                check_id=row.id,
                 reply_to=row.reply_to or {},
                 replied=row.replied_at is not None,
                 finished=row.finished,
@@ -341,7 +315,7 @@ class Services:
             reviews = await latest_decisions(session, check_ids=[c.id for c in page.checks])
         entries = [
             AuditEntry(
-                check_id=str(c.id),
+                check_id=c.id,
                 created_at=c.created_at,
                 author_name=c.author_name,
                 author_id=c.author_id,
@@ -388,16 +362,15 @@ class Services:
         *,
         platform: str,
         chat_id: str,
-        check_id: str,
+        check_id: int,
         moderator_id: str,
         moderator_name: str | None,
         decision: str,
         note: str | None,
     ) -> None:
         """Store an override of a check of this chat. Raises ``UnknownCheck`` otherwise."""
-        number = _id(check_id)
         async with self.sessions() as session:
-            check = await get_check(session, check_id=number) if number is not None else None
+            check = await get_check(session, check_id=check_id)
             if check is None or check.platform != platform or check.chat_id != chat_id:
                 raise UnknownCheck(f"no check {check_id} in this chat")
             await add_review(

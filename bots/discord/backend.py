@@ -59,7 +59,7 @@ class DiscordServices(Services):
         *,
         platform: str,
         chat_id: str,
-        check_id: str,
+        check_id: int,
         moderator_id: str,
         moderator_name: str | None,
         decision: str,
@@ -70,12 +70,11 @@ class DiscordServices(Services):
         Raises:
             UnknownCheck: no such check in this server.
         """
-        if check_id.isdigit():
-            async with self.sessions() as session:
-                check = await get_check(session, check_id=int(check_id))
-            stored = check.chat_id if check is not None else None
-            if stored is not None and stored.startswith(f"{chat_id}:"):
-                chat_id = stored  # a channel of this server
+        async with self.sessions() as session:
+            check = await get_check(session, check_id=check_id)
+        stored = check.chat_id if check is not None else None
+        if stored is not None and stored.startswith(f"{chat_id}:"):
+            chat_id = stored  # a channel of this server
         await super().add_review(
             platform=platform,
             chat_id=chat_id,

@@ -7,37 +7,36 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from base.errors import QueueUnavailable
+from base.vocabulary import Label, Status
 from bots.core.flow import Mode, Reply
 from bots.core.media import InboundMedia, Request
 from bots.core.ports import ChatPolicy, PendingReply, StoredCheck
+from queue_worker.contracts import CheckResult
 
 
 @dataclass(frozen=True)
-class Outcome:
-    """A finished check, shaped like ``queue_worker.contracts.CheckResult``."""
+class Outcome(CheckResult):
+    """A finished check: the queue's own ``CheckResult``, with a plain real verdict's defaults."""
 
-    check_id: str
-    status: str = "done"
-    label: str | None = "real"
+    check_id: int = 0
+    status: Status = Status.DONE
+    label: Label | None = Label.REAL
     fake_probability: float | None = 0.1
     faces: int | None = 1
     frames: int | None = 16
     model: str | None = "test-model"
-    reason: str | None = None
-    reason_code: str | None = None
-    deduplicated: bool = False
 
 
 @dataclass
 class FakeQueue:
     """Records submissions; ``results`` says what each check ends as (``None``: never finishes)."""
 
-    results: dict[str, Outcome | None] = field(default_factory=dict)
+    results: dict[int, CheckResult | None] = field(default_factory=dict)
     next_outcome: Outcome | None = None
     submitted: list[tuple[bytes, InboundMedia, Request, Mapping[str, Any] | None]] = field(
         default_factory=list
     )
-    requeued: list[tuple[str, bytes]] = field(default_factory=list)
+    requeued: list[tuple[int, bytes]] = field(default_factory=list)
     down: bool = False
     # Redis went away between storing the check and queueing it: stored as failed.
     down_after_storing: bool = False
@@ -49,10 +48,10 @@ class FakeQueue:
         media: InboundMedia,
         request: Request,
         reply_to: Mapping[str, Any] | None,
-    ) -> str:
+    ) -> int:
         if self.down:
             raise QueueUnavailable("redis is down")
-        check_id = str(len(self.submitted) + 1)
+        check_id = len(self.submitted) + 1
         self.submitted.append((data, media, request, reply_to))
         if self.down_after_storing:
             self.results[check_id] = Outcome(
@@ -69,16 +68,16 @@ class FakeQueue:
             self.results.setdefault(check_id, None)
         return check_id
 
-    async def requeue(self, check_id: str, data: bytes) -> bool:
+    async def requeue(self, check_id: int, data: bytes) -> bool:
         if self.down:
             raise QueueUnavailable("redis is down")
         self.requeued.append((check_id, data))
         return True
 
-    async def wait(self, check_id: str, *, timeout: float) -> Outcome | None:
+    async def wait(self, check_id: int, *, timeout: float) -> CheckResult | None:
         return self.results.get(check_id)
 
-    async def get(self, check_id: str) -> Outcome | None:
+    async def get(self, check_id: int) -> CheckResult | None:
         return self.results.get(check_id)
 
 
@@ -87,7 +86,7 @@ class FakeStore:
     """Chat policies and delivery bookkeeping in dicts."""
 
     policies: dict[str, ChatPolicy] = field(default_factory=dict)
-    replied: list[str] = field(default_factory=list)
+    replied: list[int] = field(default_factory=list)
     pending_replies: list[PendingReply] = field(default_factory=list)
     # Automatic checks already stored, by (chat id, message id).
     stored: dict[tuple[str, str], StoredCheck] = field(default_factory=dict)
@@ -97,7 +96,7 @@ class FakeStore:
     async def policy(self, *, platform: str, chat_id: str) -> ChatPolicy:
         return self.policies.get(chat_id, ChatPolicy())
 
-    async def mark_replied(self, *, check_id: str) -> None:
+    async def mark_replied(self, *, check_id: int) -> None:
         self.replied.append(check_id)
         self.pending_replies = [p for p in self.pending_replies if p.check_id != check_id]
 

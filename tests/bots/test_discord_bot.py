@@ -28,7 +28,6 @@ from discord.http import Route
 
 from bots.core import formatting
 from bots.core.permissions import Action, refusal
-from bots.core.services import outcome_of
 from bots.discord.bot import MESSAGE_CONTENT_WARNING, serve
 from bots.discord.replies import LIMIT, WORKING_REACTION
 from db.checks import create_check, get_check, update_reply_to
@@ -89,7 +88,7 @@ async def replied(queue: QueueClient, check_id: int, timeout: float = 30.0) -> C
 
 async def expected_verdict(queue: QueueClient, check_id: int) -> str:  # noqa: F811
     """What the bot should say about a finished check under default settings."""
-    outcome = outcome_of(await queue.get(check_id))
+    outcome = await queue.get(check_id)
     return formatting.verdict_text(outcome, limit=LIMIT)
 
 
@@ -612,7 +611,7 @@ async def test_delete_and_report_removes_a_fake_and_tells_the_moderators(
     assert message["id"] not in fake.messages
     (removal,) = fake.requests("POST", f"/channels/{general}/messages")
     assert "message_reference" not in removal.body  # the post is gone: nothing to reply to
-    outcome = outcome_of(await queue.get(check_id_in(removal.body["content"])))
+    outcome = await queue.get(check_id_in(removal.body["content"]))
     author = fake.users["member"]["global_name"]
     assert removal.body["content"] == formatting.removal_text(
         outcome, author=author, reported=True, limit=LIMIT

@@ -20,7 +20,6 @@ from PIL import Image
 
 from bench import samples
 from bots.core import formatting
-from bots.core.services import outcome_of
 from bots.discord.replies import LIMIT, WORKING_REACTION
 from db.chat_settings import update_chat_settings
 from queue_worker.client import QueueClient
@@ -100,7 +99,7 @@ def pictured(call: Received, name: str) -> tuple[dict[str, Any], Image.Image]:
 
 async def verdict(queue: QueueClient, text: str) -> str:  # noqa: F811
     """What the text reply would have said about the check ``text`` names."""
-    outcome = outcome_of(await queue.get(check_id_in(text)))
+    outcome = await queue.get(check_id_in(text))
     return formatting.verdict_text(outcome, limit=LIMIT)
 
 

@@ -8,6 +8,8 @@ import sys
 
 import pytest
 
+from base.scores import Details, Explanation
+from base.vocabulary import Label, Status
 from queue_worker.contracts import ANALYZE, CheckResult, MediaContext, job_id
 
 
@@ -33,8 +35,8 @@ def test_media_context_round_trip() -> None:
 def test_check_result_round_trip() -> None:
     r = CheckResult(
         check_id=7,
-        status="done",
-        label="fake",
+        status=Status.DONE,
+        label=Label.FAKE,
         fake_probability=0.9,
         faces=1,
         frames=16,
@@ -44,10 +46,17 @@ def test_check_result_round_trip() -> None:
         created_at="2026-01-01T00:00:00+00:00",
         finished_at="2026-01-01T00:00:01+00:00",
         media_kind="video",
-        details={"frame_scores": [0.2, None, 0.9], "frame_times": [0.0, 0.5, 1.0]},
+        details=Details(
+            frame_scores=(0.2, None, 0.9),
+            frame_times=(0.0, 0.5, 1.0),
+            explanation=Explanation(track=0, frame=2, box=(1.0, 2.0, 3.0, 4.0), map=((0.5,),)),
+        ),
     )
-    assert CheckResult.from_dict(json.loads(json.dumps(r.to_dict()))) == r
-    assert r.finished and not CheckResult(check_id=1, status="running").finished
+    data = json.loads(json.dumps(r.to_dict()))
+    assert data["label"] == "fake" and data["details"]["frame_scores"] == [0.2, None, 0.9]
+    back = CheckResult.from_dict(data)
+    assert back == r and isinstance(back.label, Label) and isinstance(back.status, Status)
+    assert r.finished and not CheckResult(check_id=1, status=Status.RUNNING).finished
 
 
 def test_job_ids_are_namespaced_by_queue() -> None:

@@ -145,8 +145,8 @@ async def test_reply_and_audit_carry_one_label_after_a_threshold_change_mid_chec
     delivered = [e[1] for e in conversation.events if e[0] == "deliver"]
     assert [r.text for r in delivered] == [reply.text]
     assert reply.text.startswith("⚠️ Likely a deepfake")
-    outcome = await services.get(str(check_id))
+    outcome = await services.get(check_id)
     assert outcome is not None and reply.text == formatting.verdict_text(outcome)
     entries, counts = await services.audit(platform="telegram", chat_id=CHAT, query=AuditQuery())
-    assert [(e.check_id, e.label) for e in entries] == [(str(check_id), row.label)]
+    assert [(e.check_id, e.label) for e in entries] == [(check_id, row.label)]
     assert counts == {row.label: 1}

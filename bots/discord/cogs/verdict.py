@@ -55,7 +55,7 @@ class Verdict(commands.Cog):
             await self.bot.moderation.add_review(
                 platform=PLATFORM,
                 chat_id=str(interaction.guild_id),
-                check_id=str(check),
+                check_id=check,
                 moderator_id=str(interaction.user.id),
                 moderator_name=interaction.user.display_name,
                 decision=decision,

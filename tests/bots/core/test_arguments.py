@@ -55,7 +55,10 @@ def test_bad_settings_are_refused(words: list[str]) -> None:
 
 def test_verdict_override() -> None:
     o = parse_verdict(["12", "REAL", "it's", "satire"])
-    assert (o.check_id, o.decision, o.note) == ("12", "real", "it's satire")
+    assert (o.check_id, o.decision, o.note) == (12, "real", "it's satire")
     assert parse_verdict(["12", "fake"]).note is None
     with pytest.raises(BadArguments):
         parse_verdict(["12", "maybe"])
+    for word in ("abc", "-3", "1.5", "²"):  # the check is the number shown with a verdict
+        with pytest.raises(BadArguments, match=f"no check {word} "):
+            parse_verdict([word, "fake"])

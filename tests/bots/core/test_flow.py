@@ -19,7 +19,7 @@ def make_flow(queue: FakeQueue, store: FakeStore, **kw: object) -> CheckFlow:
 
 
 async def test_auto_check_replies_with_the_verdict_and_marks_it_replied() -> None:
-    queue = FakeQueue(next_outcome=Outcome(check_id="", label="fake", fake_probability=0.93))
+    queue = FakeQueue(next_outcome=Outcome(label="fake", fake_probability=0.93))
     store, conv = FakeStore(), FakeConversation()
     reply = await make_flow(queue, store).run(media(), request=Request(), conversation=conv)
     assert reply is not None and reply.label == "fake"
@@ -31,7 +31,7 @@ async def test_auto_check_replies_with_the_verdict_and_marks_it_replied() -> Non
     assert reply_to is not None
     assert reply_to["status_message_id"] == "900" and reply_to["message_id"] == "42"
     assert reply.action == "reply"
-    assert store.replied == ["1"]
+    assert store.replied == [1]
 
 
 async def test_too_large_for_telegram_is_explained_without_downloading() -> None:
@@ -45,7 +45,7 @@ async def test_too_large_for_telegram_is_explained_without_downloading() -> None
 
 
 async def test_a_local_bot_api_server_lifts_the_platform_limit() -> None:
-    queue = FakeQueue(next_outcome=Outcome(check_id=""))
+    queue = FakeQueue(next_outcome=Outcome())
     flow = make_flow(queue, FakeStore(), platform_max_bytes=None)
     item = media(size=25 * MB, mime_type="video/mp4", kind="video")
     assert await flow.run(item, request=Request(), conversation=FakeConversation()) is not None
@@ -72,7 +72,7 @@ async def test_undeclared_size_is_enforced_after_download() -> None:
 
 
 async def test_auto_off_skips_silently_but_a_command_still_checks() -> None:
-    queue = FakeQueue(next_outcome=Outcome(check_id=""))
+    queue = FakeQueue(next_outcome=Outcome())
     store = FakeStore(policies={"-100": ChatPolicy(auto_check=False)})
     conv = FakeConversation()
     flow = make_flow(queue, store)
@@ -99,7 +99,7 @@ async def test_non_media_documents(request_kind: str) -> None:
 
 
 async def test_react_mode_works_quietly() -> None:
-    queue = FakeQueue(next_outcome=Outcome(check_id="", label="fake", fake_probability=0.9))
+    queue = FakeQueue(next_outcome=Outcome(label="fake", fake_probability=0.9))
     store = FakeStore(policies={"-100": ChatPolicy(action="react")})
     conv = FakeConversation()
     reply = await make_flow(queue, store).run(media(), request=Request(), conversation=conv)
@@ -110,7 +110,7 @@ async def test_react_mode_works_quietly() -> None:
 async def test_delete_and_report_only_for_fakes_of_automatic_checks() -> None:
     policy = ChatPolicy(action="delete_and_report", mod_channel_id="-200")
     store = FakeStore(policies={"-100": policy})
-    fake = Outcome(check_id="", label="fake", fake_probability=0.99)
+    fake = Outcome(label="fake", fake_probability=0.99)
     flow = make_flow(FakeQueue(next_outcome=fake), store)
     auto = await flow.run(media(), request=Request(), conversation=FakeConversation())
     assert auto is not None and auto.action == "delete_and_report"
@@ -119,7 +119,7 @@ async def test_delete_and_report_only_for_fakes_of_automatic_checks() -> None:
         media(), request=Request(kind="command"), conversation=FakeConversation()
     )
     assert asked is not None and asked.action is None  # whoever asked gets the verdict only
-    real = make_flow(FakeQueue(next_outcome=Outcome(check_id="")), store)
+    real = make_flow(FakeQueue(next_outcome=Outcome()), store)
     quiet = await real.run(media(), request=Request(), conversation=FakeConversation())
     assert quiet is not None and quiet.action is None
 
@@ -127,7 +127,7 @@ async def test_delete_and_report_only_for_fakes_of_automatic_checks() -> None:
 async def test_the_stored_label_stands_whatever_the_chat_thresholds_say_now() -> None:
     """The worker decided the label under the chat's thresholds when it stored the verdict;
     the flow never decides again (tests/queue_worker/test_label_once.py drives it all)."""
-    outcome = Outcome(check_id="", label="inconclusive", fake_probability=0.6)
+    outcome = Outcome(label="inconclusive", fake_probability=0.6)
     store = FakeStore(policies={"-100": ChatPolicy(fake_threshold=0.55)})
     reply = await make_flow(FakeQueue(next_outcome=outcome), store).run(
         media(), request=Request(), conversation=FakeConversation()
@@ -159,13 +159,13 @@ async def test_a_check_failed_for_want_of_the_queue_gets_one_answer() -> None:
     assert await flow.run(media(), request=Request(), conversation=conv) is None
     assert "can't check files right now" in conv.events[-1][1].text
     # That was the stored check's answer: the recovery sweep must not add a second one.
-    assert store.replied == ["1"] and flow.was_answered("1")
+    assert store.replied == [1] and flow.was_answered(1)
 
 
 async def test_failed_delivery_is_not_marked_replied() -> None:
     store = FakeStore()
     conv = FakeConversation(fail_delivery=RuntimeError("telegram is down"))
-    flow = make_flow(FakeQueue(next_outcome=Outcome(check_id="")), store)
+    flow = make_flow(FakeQueue(next_outcome=Outcome()), store)
     with pytest.raises(RuntimeError):
         await flow.run(media(), request=Request(), conversation=conv)
     assert store.replied == [] and flow.in_flight == set()
@@ -175,7 +175,7 @@ async def test_closing_the_flow_leaves_waiting_checks_to_recovery() -> None:
     import asyncio
 
     class SlowQueue(FakeQueue):
-        async def wait(self, check_id: str, *, timeout: float) -> Outcome | None:
+        async def wait(self, check_id: int, *, timeout: float) -> Outcome | None:
             await asyncio.sleep(timeout)
             return None
 
@@ -196,7 +196,7 @@ async def test_closing_the_flow_leaves_waiting_checks_to_recovery() -> None:
 
 def resent(*, finished: bool, replied: bool = False) -> FakeStore:
     stored = StoredCheck(
-        check_id="7", reply_to={"status_message_id": "900"}, replied=replied, finished=finished
+        check_id=7, reply_to={"status_message_id": "900"}, replied=replied, finished=finished
     )
     return FakeStore(stored={("-100", "42"): stored})
 
@@ -205,17 +205,17 @@ async def test_a_resent_message_is_answered_from_its_stored_check_and_its_job_qu
     None
 ):
     # The bot died after storing check 7 and perhaps before queueing its job.
-    queue = FakeQueue(results={"7": Outcome(check_id="7", label="real")})
+    queue = FakeQueue(results={7: Outcome(check_id=7, label="real")})
     store, conv, settled = resent(finished=False), FakeConversation(), []
     flow = make_flow(queue, store, recognise_resent=True)
     reply = await flow.run(
         media(), request=Request(), conversation=conv, queued=lambda: settled.append(1)
     )
     assert queue.submitted == []  # not checked twice
-    assert queue.requeued == [("7", b"\xff\xd8 jpeg bytes")]
-    assert reply is not None and reply.check_id == "7" and settled == [1]
+    assert queue.requeued == [(7, b"\xff\xd8 jpeg bytes")]
+    assert reply is not None and reply.check_id == 7 and settled == [1]
     assert [e[0] for e in conv.events] == ["deliver"]  # no second "analysing..." message
-    assert store.replied == ["7"]
+    assert store.replied == [7]
 
 
 async def test_a_resent_message_already_answered_gets_nothing_more() -> None:
@@ -229,14 +229,14 @@ async def test_a_resent_message_already_answered_gets_nothing_more() -> None:
 async def test_a_resent_message_is_still_answered_when_redis_is_down() -> None:
     # Queueing again fails: the check keeps its stored state (the worker's lost-job sweep
     # remains), and the flow still waits for it instead of failing the post.
-    queue = FakeQueue(results={"7": Outcome(check_id="7")}, down=True)
+    queue = FakeQueue(results={7: Outcome(check_id=7)}, down=True)
     flow = make_flow(queue, resent(finished=False), recognise_resent=True)
     reply = await flow.run(media(), request=Request(), conversation=FakeConversation())
-    assert reply is not None and reply.check_id == "7"
+    assert reply is not None and reply.check_id == 7
 
 
 async def test_without_recognise_resent_every_message_is_a_new_check() -> None:
-    queue = FakeQueue(next_outcome=Outcome(check_id=""))
+    queue = FakeQueue(next_outcome=Outcome())
     flow = make_flow(queue, resent(finished=True, replied=True))
     await flow.run(media(), request=Request(), conversation=FakeConversation())
     assert len(queue.submitted) == 1 and queue.requeued == []
@@ -244,7 +244,7 @@ async def test_without_recognise_resent_every_message_is_a_new_check() -> None:
 
 async def test_a_resent_message_not_stored_yet_reuses_its_analysing_message() -> None:
     # The bot posted "analysing…" (message 900), then died before the check was stored.
-    queue = FakeQueue(next_outcome=Outcome(check_id="", label="real"))
+    queue = FakeQueue(next_outcome=Outcome(label="real"))
     store = FakeStore(statuses={("-100", "42"): {"status_message_id": "900"}})
     conv = FakeConversation()
     reply = await make_flow(queue, store, recognise_resent=True).run(

@@ -15,7 +15,7 @@ from tests.bots.fakes import Outcome
 
 def test_fake_verdict_has_probability_faces_frames_and_check_id() -> None:
     text = formatting.verdict_text(
-        Outcome(check_id="17", label="fake", fake_probability=0.934, faces=2, frames=16)
+        Outcome(check_id=17, label="fake", fake_probability=0.934, faces=2, frames=16)
     )
     assert text.startswith("⚠️ Likely a deepfake: 93%")
     assert "2 faces" in text and "16 frames checked" in text and "check 17" in text
@@ -33,7 +33,7 @@ def test_fake_verdict_has_probability_faces_frames_and_check_id() -> None:
     ],
 )
 def test_a_verdict_says_how_sure_the_model_is(label: str, p: float, words: str) -> None:
-    text = formatting.verdict_text(Outcome(check_id="3", label=label, fake_probability=p))
+    text = formatting.verdict_text(Outcome(check_id=3, label=label, fake_probability=p))
     assert words in text.splitlines()[0]
 
 
@@ -41,19 +41,17 @@ def test_a_verdict_says_how_sure_the_model_is(label: str, p: float, words: str) 
     ("outcome", "words"),
     [
         (
-            Outcome(check_id="1", label="real", fake_probability=0.02),
+            Outcome(check_id=1, label="real", fake_probability=0.02),
             "No sign of face manipulation",
         ),
-        (Outcome(check_id="1", label="inconclusive", fake_probability=0.5), "Inconclusive: 50%"),
-        (Outcome(check_id="1", label="no_face", fake_probability=None, faces=0), "No face found"),
+        (Outcome(check_id=1, label="inconclusive", fake_probability=0.5), "Inconclusive: 50%"),
+        (Outcome(check_id=1, label="no_face", fake_probability=None, faces=0), "No face found"),
         (
-            Outcome(
-                check_id="1", status="failed", label="unsupported", reason_code="corrupt_media"
-            ),
+            Outcome(check_id=1, status="failed", label="unsupported", reason_code="corrupt_media"),
             "Can't check this file: the file is damaged",
         ),
         (
-            Outcome(check_id="1", status="failed", label="error", reason="worker crashed"),
+            Outcome(check_id=1, status="failed", label="error", reason="worker crashed"),
             "The check failed: worker crashed.",
         ),
     ],
@@ -70,18 +68,16 @@ def test_probabilities_never_round_to_certainty() -> None:
 
 @given(reason=st.text(min_size=0, max_size=10_000), limit=st.sampled_from([2000, 4096]))
 def test_verdicts_fit_the_platform(reason: str, limit: int) -> None:
-    outcome = Outcome(check_id="9", status="failed", label="error", reason=reason)
+    outcome = Outcome(check_id=9, status="failed", label="error", reason=reason)
     assert len(formatting.verdict_text(outcome, limit=limit)) <= limit
 
 
 def test_the_reply_says_the_stored_label_whatever_the_probability() -> None:
     """The label was decided once, by the worker: the reply never decides it again (a
     0.7 stored as inconclusive under a chat's 0.8 stays inconclusive here)."""
-    text = formatting.verdict_text(
-        Outcome(check_id="1", label="inconclusive", fake_probability=0.7)
-    )
+    text = formatting.verdict_text(Outcome(check_id=1, label="inconclusive", fake_probability=0.7))
     assert text.startswith("🤔 Inconclusive: 70%")
-    text = formatting.verdict_text(Outcome(check_id="1", label="fake", fake_probability=0.4))
+    text = formatting.verdict_text(Outcome(check_id=1, label="fake", fake_probability=0.4))
     assert text.startswith("⚠️ Likely a deepfake: 40%")
 
 
@@ -89,7 +85,7 @@ def entries(n: int) -> list[AuditEntry]:
     start = datetime(2025, 1, 1, tzinfo=UTC)
     return [
         AuditEntry(
-            check_id=str(i),
+            check_id=i,
             created_at=start + timedelta(minutes=i),
             author_name=f"user{i}",
             author_id=str(i),

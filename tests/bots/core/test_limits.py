@@ -61,7 +61,7 @@ async def test_a_refused_check_is_told_once_and_nothing_is_downloaded() -> None:
 
 async def test_a_command_counts_against_whoever_asked() -> None:
     gate = FakeGate()
-    queue = FakeQueue(next_outcome=Outcome(check_id=""))
+    queue = FakeQueue(next_outcome=Outcome())
     flow = make_flow(queue, FakeStore(), gate)
     request = Request(kind="command", requested_by="99")
     assert await flow.run(media(), request=request, conversation=FakeConversation()) is not None
@@ -70,7 +70,7 @@ async def test_a_command_counts_against_whoever_asked() -> None:
 
 async def test_a_chat_posting_as_itself_counts_against_the_chat_alone() -> None:
     gate = FakeGate()
-    flow = make_flow(FakeQueue(next_outcome=Outcome(check_id="")), FakeStore(), gate)
+    flow = make_flow(FakeQueue(next_outcome=Outcome()), FakeStore(), gate)
     post = replace(media(chat_id="-1009"), author_id="-1009")  # a channel post
     assert await flow.run(post, request=Request(), conversation=FakeConversation()) is not None
     assert gate.asked == [("telegram", "-1009", None)]  # no per-user rate for the channel

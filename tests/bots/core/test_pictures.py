@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from base.scores import Details
 from bots.core import pictures
 from bots.core.flow import Reply
-from bots.core.ports import Outcome
+from queue_worker.contracts import CheckResult
 
 SCORES = [0.2, 0.35, None, 0.9, 0.6, 0.1, 0.4, 0.5]
 TIMES = [0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75]
@@ -41,18 +42,18 @@ def reply(
     status: str = "done",
     **changes: Any,
 ) -> Reply:
-    outcome = Outcome(
-        check_id="7",
+    outcome = CheckResult(
+        check_id=7,
         status=status,
         label=label,
         fake_probability=0.9,
         faces=1,
         frames=len(SCORES),
         media_kind=kind,
-        details=changes.pop("details", details()),
+        details=Details.from_json(changes.pop("details", details())),  # as the store reads it
     )
     reply_to = {"chat_id": "-100", "message_id": "42", **({"explain": True} if explain else {})}
-    fields: dict[str, Any] = {"text": "verdict", "reply_to": reply_to, "check_id": "7"}
+    fields: dict[str, Any] = {"text": "verdict", "reply_to": reply_to, "check_id": 7}
     return Reply(**(fields | {"outcome": outcome, "label": label} | changes))
 
 
@@ -129,12 +130,15 @@ def test_the_map_comes_when_asked_for_and_shows_the_stored_cells() -> None:
 
 
 def test_no_map_without_a_stored_one_or_for_an_unjudged_check() -> None:
-    broken = details(explanation={"frame": 0, "box": [1, 2], "map": [[0.5]]})
-    assert pictures.reply_picture(reply("real", explain=True, details=broken)) is None
+    unreadable = details(explanation={"frame": 0, "box": [1, 2], "map": [[0.5]]})
+    short_box = details(explanation={"track": 0, "frame": 0, "box": [1, 2], "map": [[0.5]]})
+    ragged = details(explanation={"track": 0, "frame": 0, "box": [1, 2, 3, 4], "map": [[0.5], []]})
+    for broken in (unreadable, short_box, ragged):
+        assert pictures.reply_picture(reply("real", explain=True, details=broken)) is None
+        # A fake video without a map still gets its timeline.
+        only_timeline = image_of(pictures.reply_picture(reply(explain=True, details=broken)))
+        assert only_timeline.height == pictures.TIMELINE_HEIGHT
     assert pictures.reply_picture(reply("no_face", explain=True)) is None
-    # A fake video without a map still gets its timeline.
-    only_timeline = image_of(pictures.reply_picture(reply(explain=True, details=broken)))
-    assert only_timeline.height == pictures.TIMELINE_HEIGHT
 
 
 def test_without_pillow_the_text_goes_alone(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -169,10 +169,9 @@ async def test_photo_video_document_check_and_audit(
 
 def outcome_from(check: Check) -> Any:
     """The outcome the bot was given for a stored check."""
-    from bots.core.services import outcome_of
     from queue_worker.records import check_result
 
-    return outcome_of(check_result(check))
+    return check_result(check)
 
 
 async def test_over_20_mb_is_explained_without_any_download(
@@ -250,7 +249,7 @@ async def test_a_restart_loses_no_verdict(fake: FakeTelegram, settings: Settings
     try:
         services = await Services.connect(settings, migrate=False)
         try:
-            done = await services.wait("1", timeout=120)
+            done = await services.wait(1, timeout=120)
         finally:
             await services.close()
         assert done is not None and done.status == "done"

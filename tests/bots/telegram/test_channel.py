@@ -157,7 +157,7 @@ async def test_a_channel_post_is_confirmed_once_stored_and_answered_after_a_rest
     try:
         services = await Services.connect(settings, migrate=False)
         try:
-            done = await services.wait("1", timeout=120)
+            done = await services.wait(1, timeout=120)
         finally:
             await services.close()
         assert done is not None and done.status == "done"

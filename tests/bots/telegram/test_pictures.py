@@ -20,7 +20,7 @@ from PIL import Image
 from base.settings import Settings
 from bench import samples
 from bots.core import formatting
-from bots.core.services import Services, outcome_of
+from bots.core.services import Services
 from queue_worker.records import check_result
 from tests.bots.telegram.conftest import WorkerRunner
 from tests.bots.telegram.helpers import bot, check_id_in, status_of, stored, verdict_of
@@ -81,7 +81,7 @@ def keep(call: Call, name: str) -> Image.Image:
 async def expected_caption(settings: Settings, call: Call) -> str:
     """The verdict text of the check the caption names, as the text reply would have said it."""
     check = await stored(settings, int(call.params["caption"].rsplit("check ", 1)[1]))
-    return formatting.verdict_text(outcome_of(check_result(check)), limit=4096)
+    return formatting.verdict_text(check_result(check), limit=4096)
 
 
 async def test_fake_video_gets_its_timeline_and_the_map_when_asked(

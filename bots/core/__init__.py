@@ -8,7 +8,9 @@
 - :mod:`bots.core.arguments`: ``/audit``, ``/settings`` and ``/verdict`` arguments.
 - :mod:`bots.core.permissions`: who may do what (:class:`RoleSource` per platform).
 - :mod:`bots.core.ports`: what the core needs from the queue and the store.
-- :mod:`bots.core.services`: those, implemented with the queue client and the database.
+- :mod:`bots.core.adapters`: those, implemented with the queue client, the database and
+  Redis, one module per port; :mod:`bots.core.services`: :class:`BotServices`, the four
+  over one queue client.
 - :mod:`bots.core.redaction`: keeping tokens out of logs.
 
 Nothing here imports a chat library, ``inference`` or torch.

@@ -1,9 +1,9 @@
 """What the bot core needs from the queue and the store, as protocols.
 
 The core is written against these, so it is tested with plain objects and does
-not care how checks are queued or stored. :mod:`bots.core.services` implements
-them with the real queue client and database. A check is its store id (an ``int``)
-everywhere here; a finished one is the queue's own record,
+not care how checks are queued or stored. :mod:`bots.core.adapters` implements
+them with the real queue client and database, one module per port. A check is its
+store id (an ``int``) everywhere here; a finished one is the queue's own record,
 :class:`queue_worker.contracts.CheckResult`.
 """
 
@@ -229,8 +229,28 @@ class Gate(Protocol):
         ...
 
 
-class Backend(CheckQueue, ChatStore, ModerationStore, Gate, Protocol):
-    """Everything a bot needs from the service, in one object it closes on shutdown."""
+class Backend(Protocol):
+    """Everything a bot needs from the service: one object per port, closed on shutdown."""
+
+    @property
+    def queue(self) -> CheckQueue:
+        """Submits media and waits for verdicts."""
+        ...
+
+    @property
+    def chats(self) -> ChatStore:
+        """Chat settings and delivery bookkeeping."""
+        ...
+
+    @property
+    def moderation(self) -> ModerationStore:
+        """What the moderators' commands read and write."""
+        ...
+
+    @property
+    def gate(self) -> Gate:
+        """The abuse limits."""
+        ...
 
     async def close(self) -> None:
         """Release connections."""

@@ -1,4 +1,4 @@
-"""The core's services with Discord's notion of a chat: a server and its channels.
+"""The bot's services with Discord's notion of a chat: a server and its channels.
 
 Checks are stored per channel (``"<guild id>:<channel id>"``) while a server's moderators
 act for the whole server, so ``/verdict`` run in any channel may override a check from
@@ -14,45 +14,16 @@ from typing import cast
 from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bots.core.services import Services
+from bots.core.adapters.moderation import ModerationAdapter
+from bots.core.services import BotServices
 from db.checks import get_check
 from queue_worker.client import QueueClient
 
 log = logging.getLogger(__name__)
 
 
-class DiscordServices(Services):
-    """:class:`bots.core.services.Services` over the bot's queue client and session factory."""
-
-    def __init__(self, client: QueueClient, *, sessions: async_sessionmaker[AsyncSession]) -> None:
-        super().__init__(client)
-        self.sessions = sessions
-
-    @property
-    def _marks_key(self) -> str:
-        return f"{self.client.queue_name}:discord:handled"
-
-    async def save_mark(self, channel_id: int, message_id: int) -> None:
-        """Record that every message of the channel up to ``message_id`` was handled.
-
-        Best effort: without it, a restart catches up on a little more history.
-        """
-        try:
-            saved = self.client.redis.hset(self._marks_key, str(channel_id), str(message_id))
-            await cast(Awaitable[int], saved)
-        except (RedisError, OSError) as e:
-            log.warning("could not save how far channel %s is handled: %s", channel_id, e)
-
-    async def marks(self) -> dict[int, int]:
-        """Per channel, the newest message up to which every message was handled."""
-        try:
-            raw = await cast(
-                Awaitable[dict[bytes, bytes]], self.client.redis.hgetall(self._marks_key)
-            )
-        except (RedisError, OSError) as e:
-            log.warning("could not read how far the channels are handled: %s", e)
-            return {}
-        return {int(k): int(v) for k, v in raw.items()}
+class DiscordModeration(ModerationAdapter):
+    """The moderation port where a server's moderators act for all of its channels."""
 
     async def add_review(
         self,
@@ -84,3 +55,38 @@ class DiscordServices(Services):
             decision=decision,
             note=note,
         )
+
+
+class DiscordServices(BotServices):
+    """:class:`bots.core.services.BotServices` over the bot's queue client and session
+    factory, with Discord's moderation and the channels' handled marks."""
+
+    def __init__(self, client: QueueClient, *, sessions: async_sessionmaker[AsyncSession]) -> None:
+        super().__init__(client, sessions=sessions)
+        self.moderation = DiscordModeration(self.sessions)
+
+    @property
+    def _marks_key(self) -> str:
+        return f"{self.client.queue_name}:discord:handled"
+
+    async def save_mark(self, channel_id: int, message_id: int) -> None:
+        """Record that every message of the channel up to ``message_id`` was handled.
+
+        Best effort: without it, a restart catches up on a little more history.
+        """
+        try:
+            saved = self.client.redis.hset(self._marks_key, str(channel_id), str(message_id))
+            await cast(Awaitable[int], saved)
+        except (RedisError, OSError) as e:
+            log.warning("could not save how far channel %s is handled: %s", channel_id, e)
+
+    async def marks(self) -> dict[int, int]:
+        """Per channel, the newest message up to which every message was handled."""
+        try:
+            raw = await cast(
+                Awaitable[dict[bytes, bytes]], self.client.redis.hgetall(self._marks_key)
+            )
+        except (RedisError, OSError) as e:
+            log.warning("could not read how far the channels are handled: %s", e)
+            return {}
+        return {int(k): int(v) for k, v in raw.items()}

@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from base.settings import Settings
 from bots.core.flow import CheckFlow
-from bots.core.ports import Backend
+from bots.core.ports import ChatStore, ModerationStore
 from bots.core.recovery import Recovery
 from bots.discord.backend import DiscordServices
 from bots.discord.cogs import EXTENSIONS
@@ -98,13 +98,13 @@ class FakeWatchBot(commands.Bot):
         self.backend = DiscordServices(queue, sessions=sessions)
         self.flow = CheckFlow(
             platform=PLATFORM,
-            queue=self.backend,
-            store=self.backend,
+            queue=self.backend.queue,
+            store=self.backend.chats,
             max_bytes=settings.max_media_bytes,
             platform_max_bytes=None,  # bots may download any attachment Discord accepted
             wait_timeout=wait_timeout,
             limit=LIMIT,
-            gate=self.backend,  # per-user and per-chat rates, the queue's depth
+            gate=self.backend.gate,  # per-user and per-chat rates, the queue's depth
         )
         self.replies = DiscordReplies(self)
         self.recovery_interval = recovery_interval
@@ -112,14 +112,14 @@ class FakeWatchBot(commands.Bot):
         self._recovery: asyncio.Task[None] | None = None
 
     @property
-    def store(self) -> Backend:
+    def store(self) -> ChatStore:
         """Chat settings (``policy``) and delivery bookkeeping."""
-        return self.backend
+        return self.backend.chats
 
     @property
-    def moderation(self) -> Backend:
+    def moderation(self) -> ModerationStore:
         """Audit, settings changes and reviews."""
-        return self.backend
+        return self.backend.moderation
 
     async def login(self, token: str) -> None:
         """Point discord.py at the configured endpoints, then log in."""

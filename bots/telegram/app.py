@@ -80,9 +80,9 @@ def api_urls(root: str) -> tuple[str, str]:
 
 async def connect_backend(settings: Settings) -> Backend:
     """The real queue and store (imported here: the CLI's help need not load them)."""
-    from bots.core.services import Services
+    from bots.core.services import BotServices
 
-    backend: Backend = await Services.connect(settings)
+    backend: Backend = await BotServices.connect(settings)
     return backend
 
 
@@ -118,15 +118,15 @@ def build_application(
         backend = await backend_factory(settings)
         flow = CheckFlow(
             platform=PLATFORM,
-            queue=backend,
-            store=backend,
+            queue=backend.queue,
+            store=backend.chats,
             max_bytes=settings.max_media_bytes,
             # A local Bot API server has no 20 MB limit.
             platform_max_bytes=None if local_server else BOT_API_DOWNLOAD_LIMIT,
             too_large_hint=TOO_LARGE_HINT,
             wait_timeout=WAIT_TIMEOUT_S,
             limit=formatting.LIMITS["telegram"],
-            gate=backend,
+            gate=backend.gate,
             recognise_resent=True,  # an unconfirmed update comes again after a restart
         )
         state = BotState(backend=backend, flow=flow, intake=app.bot_data.get(INTAKE))

@@ -112,7 +112,7 @@ async def audit_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     except BadArguments as e:
         await message.reply_text(str(e))
         return
-    backend = state_of(context).backend
+    moderation = state_of(context).backend.moderation
     chat_id = str(message.chat.id)
     replied = message.reply_to_message
     if query.author is None and query.author_username is None and replied is not None:
@@ -122,17 +122,17 @@ async def audit_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     elif query.author is None and query.author_username is not None:
         # Usernames are unique on Telegram at any time; display names are not.
         name = query.author_username
-        found = await backend.author_id(platform=PLATFORM, chat_id=chat_id, username=name)
+        found = await moderation.author_id(platform=PLATFORM, chat_id=chat_id, username=name)
         if found is None:
             await message.reply_text(UNKNOWN_USERNAME.format(name=name))
             return
         query = replace(query, author=found)
-    entries, counts = await backend.audit(platform=PLATFORM, chat_id=chat_id, query=query)
+    entries, counts = await moderation.audit(platform=PLATFORM, chat_id=chat_id, query=query)
     await message.reply_text(
         formatting.audit_text(entries, query=query, counts=counts, limit=LIMIT)
     )
     if entries:
-        data = await backend.audit_csv(platform=PLATFORM, chat_id=chat_id, query=query)
+        data = await moderation.audit_csv(platform=PLATFORM, chat_id=chat_id, query=query)
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
         await message.reply_document(
             document=data,
@@ -157,11 +157,11 @@ async def settings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     state, chat_id = state_of(context), str(message.chat.id)
     if changes:
         who, name = _who(message)
-        policy = await state.backend.update_policy(
+        policy = await state.backend.moderation.update_policy(
             platform=PLATFORM, chat_id=chat_id, changes=changes, updated_by=f"{name} ({who})"
         )
     else:
-        policy = await state.backend.policy(platform=PLATFORM, chat_id=chat_id)
+        policy = await state.backend.chats.policy(platform=PLATFORM, chat_id=chat_id)
     await message.reply_text(formatting.settings_text(policy, limit=LIMIT))
 
 
@@ -180,7 +180,7 @@ async def verdict_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     who, name = _who(message)
     try:
-        await state_of(context).backend.add_review(
+        await state_of(context).backend.moderation.add_review(
             platform=PLATFORM,
             chat_id=str(message.chat.id),
             check_id=override.check_id,

@@ -1,7 +1,7 @@
 """One label per check, decided once: the bot's reply, the audit log and the stored row agree
 even when a moderator changes the chat's thresholds while the check is under way.
 
-The real flow: the bot's :class:`CheckFlow` over the real bot backend (``Services``: the queue
+The real flow: the bot's :class:`CheckFlow` over the real bot backend (``BotServices``: the queue
 client, Redis, the SQLite store), the ``analyze`` job run in this process on the real model
 code (small random weights), and the bot's own reply formatting.
 """
@@ -26,7 +26,7 @@ from bots.core import formatting
 from bots.core.flow import CheckFlow, Reply
 from bots.core.media import Request
 from bots.core.ports import AuditQuery
-from bots.core.services import Services
+from bots.core.services import BotServices
 from db.checks import require_check
 from db.models import Check
 from db.store import Store
@@ -62,9 +62,9 @@ class GatedPipeline:
 
 
 @pytest.fixture
-async def services(settings: Settings) -> AsyncIterator[Services]:
+async def services(settings: Settings) -> AsyncIterator[BotServices]:
     """The bots' real backend on the test Redis and store."""
-    backend = await Services.connect(settings, migrate=False)
+    backend = await BotServices.connect(settings, migrate=False)
     yield backend
     await backend.close()
 
@@ -76,9 +76,9 @@ async def test_reply_and_audit_carry_one_label_after_a_threshold_change_mid_chec
     sessions: async_sessionmaker[AsyncSession],
     pipeline: Pipeline,
     arq_redis: ArqRedis,
-    services: Services,
+    services: BotServices,
 ) -> None:
-    await services.update_policy(
+    await services.moderation.update_policy(
         platform="telegram", chat_id=CHAT, changes=LENIENT, updated_by="mod"
     )
     gated = GatedPipeline(pipeline)
@@ -92,8 +92,8 @@ async def test_reply_and_audit_carry_one_label_after_a_threshold_change_mid_chec
     )
     flow = CheckFlow(
         platform="telegram",
-        queue=services,
-        store=services,
+        queue=services.queue,
+        store=services.chats,
         max_bytes=settings.max_media_bytes,
         wait_timeout=60,
     )
@@ -118,7 +118,7 @@ async def test_reply_and_audit_carry_one_label_after_a_threshold_change_mid_chec
                 .order_by(Check.id.desc())
             )
         assert check_id is not None
-        strict = services.update_policy(
+        strict = services.moderation.update_policy(
             platform="telegram", chat_id=CHAT, changes=STRICT, updated_by="mod"
         )
         if when == "queued":
@@ -145,8 +145,10 @@ async def test_reply_and_audit_carry_one_label_after_a_threshold_change_mid_chec
     delivered = [e[1] for e in conversation.events if e[0] == "deliver"]
     assert [r.text for r in delivered] == [reply.text]
     assert reply.text.startswith("⚠️ Likely a deepfake")
-    outcome = await services.get(check_id)
+    outcome = await services.queue.get(check_id)
     assert outcome is not None and reply.text == formatting.verdict_text(outcome)
-    entries, counts = await services.audit(platform="telegram", chat_id=CHAT, query=AuditQuery())
+    entries, counts = await services.moderation.audit(
+        platform="telegram", chat_id=CHAT, query=AuditQuery()
+    )
     assert [(e.check_id, e.label) for e in entries] == [(check_id, row.label)]
     assert counts == {row.label: 1}

@@ -135,7 +135,7 @@ class AutoChecks(commands.Cog):
 
     async def _stored(self, message: discord.Message) -> StoredCheck | None:
         guild_id = message.guild.id if message.guild else None
-        return await self.bot.backend.stored_check(
+        return await self.bot.store.stored_check(
             platform=PLATFORM,
             chat_id=chat_id_of(guild_id=guild_id, channel_id=message.channel.id),
             message_id=str(message.id),

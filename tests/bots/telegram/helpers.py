@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from base.settings import Settings
 from bots.core import formatting
-from bots.core.services import Services
+from bots.core.services import BotServices
 from bots.telegram.app import build_application, running
 from db.models import Check
 from tests.bots.telegram_fake import Call, FakeTelegram, command, message
@@ -63,7 +63,7 @@ def check_id_in(call: Call) -> int:
 
 async def stored(settings: Settings, check_id: int) -> Check:
     """The stored check."""
-    services = await Services.connect(settings, migrate=False)
+    services = await BotServices.connect(settings, migrate=False)
     try:
         async with services.sessions() as session:
             check = await session.get(Check, check_id)
@@ -75,7 +75,7 @@ async def stored(settings: Settings, check_id: int) -> Check:
 
 async def stored_count(settings: Settings, *, at_least: int = 0, timeout: float = 30.0) -> int:
     """How many checks are stored, once at least ``at_least`` are (or ``timeout`` passed)."""
-    services = await Services.connect(settings, migrate=False)
+    services = await BotServices.connect(settings, migrate=False)
     deadline = asyncio.get_running_loop().time() + timeout
     try:
         while True:

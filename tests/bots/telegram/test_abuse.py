@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from base.settings import Settings
 from bots.core import formatting
-from bots.core.services import Services
+from bots.core.services import BotServices
 from bots.telegram.app import build_application, running
 from db.models import Check
 from tests.bots.telegram.conftest import WorkerRunner
@@ -54,7 +54,7 @@ async def settle(fake: FakeTelegram, posts: list[dict[str, Any]], answered: int)
 
 
 async def stored_checks(settings: Settings) -> int:
-    services = await Services.connect(settings, migrate=False)
+    services = await BotServices.connect(settings, migrate=False)
     try:
         async with services.sessions() as session:
             return int(await session.scalar(select(func.count()).select_from(Check)) or 0)
@@ -63,7 +63,7 @@ async def stored_checks(settings: Settings) -> int:
 
 
 async def queue_depth(settings: Settings) -> int:
-    services = await Services.connect(settings, migrate=False)
+    services = await BotServices.connect(settings, migrate=False)
     try:
         return await services.client.queue_depth()
     finally:

@@ -112,10 +112,10 @@ async def test_a_refused_token_stops_the_command_with_a_clear_message(
 async def stored_message_ids(settings: Settings) -> list[str | None]:
     from sqlalchemy import select
 
-    from bots.core.services import Services
+    from bots.core.services import BotServices
     from db.models import Check
 
-    services = await Services.connect(settings, migrate=False)
+    services = await BotServices.connect(settings, migrate=False)
     try:
         async with services.sessions() as session:
             return list(await session.scalars(select(Check.message_id)))

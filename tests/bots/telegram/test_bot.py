@@ -21,7 +21,7 @@ from base.settings import Settings
 from bench import samples
 from bots.core import formatting
 from bots.core.ports import AuditQuery
-from bots.core.services import Services
+from bots.core.services import BotServices
 from db.models import Check
 from tests.bots.telegram.conftest import TOKEN, WorkerRunner
 from tests.bots.telegram.helpers import bot, check_id_in, methods, status_of, stored, verdict_of
@@ -157,7 +157,7 @@ async def test_photo_video_document_check_and_audit(
     # The token is in every URL the bot called, yet in no log record and no stored row.
     assert "<redacted>" in caplog.text
     assert TOKEN not in caplog.text
-    services = await Services.connect(settings, migrate=False)
+    services = await BotServices.connect(settings, migrate=False)
     try:
         async with services.sessions() as session:
             for table in ("checks", "reviews", "chat_settings"):
@@ -202,7 +202,7 @@ async def test_over_20_mb_is_explained_without_any_download(
 
     assert not fake.sent("getFile", "GET file")
     assert [c.method for c in fake.calls[start:]].count("sendMessage") == 2
-    services = await Services.connect(settings, migrate=False)
+    services = await BotServices.connect(settings, migrate=False)
     try:
         async with services.sessions() as session:
             assert (await session.execute(text("SELECT count(*) FROM checks"))).scalar() == 0
@@ -231,7 +231,7 @@ async def test_a_restart_loses_no_verdict(fake: FakeTelegram, settings: Settings
         fake.push("message", photo)
         status = await status_of(fake, photo)
         await fake.wait_for(lambda c: c.method == "GET file")
-        services = await Services.connect(settings, migrate=False)
+        services = await BotServices.connect(settings, migrate=False)
         try:
             for _ in range(100):
                 async with services.sessions() as session:
@@ -247,9 +247,9 @@ async def test_a_restart_loses_no_verdict(fake: FakeTelegram, settings: Settings
     runner = WorkerRunner(settings)
     await runner.start()
     try:
-        services = await Services.connect(settings, migrate=False)
+        services = await BotServices.connect(settings, migrate=False)
         try:
-            done = await services.wait(1, timeout=120)
+            done = await services.queue.wait(1, timeout=120)
         finally:
             await services.close()
         assert done is not None and done.status == "done"
@@ -347,7 +347,7 @@ async def test_settings_verdict_delete_and_report_and_private_check(
         assert not answer.params["text"].startswith("🗑️")
         assert len(fake.sent("deleteMessage")) == 1
 
-    services = await Services.connect(settings, migrate=False)
+    services = await BotServices.connect(settings, migrate=False)
     try:
         async with services.sessions() as session:
             reviews = (
@@ -356,7 +356,7 @@ async def test_settings_verdict_delete_and_report_and_private_check(
                 )
             ).all()
         assert [tuple(r) for r in reviews] == [(check_id, "7003", "real", "satire")]
-        entries, _ = await services.audit(
+        entries, _ = await services.moderation.audit(
             platform="telegram", chat_id=str(GROUP["id"]), query=AuditQuery(limit=5)
         )
         assert [e.review for e in entries] == ["real"]

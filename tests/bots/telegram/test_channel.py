@@ -11,7 +11,7 @@ from telegram import Message
 from base.settings import Settings
 from bench import samples
 from bots.core import formatting
-from bots.core.services import Services
+from bots.core.services import BotServices
 from bots.telegram.media import author_of
 from tests.bots.telegram.conftest import WorkerRunner
 from tests.bots.telegram.helpers import (
@@ -155,9 +155,9 @@ async def test_a_channel_post_is_confirmed_once_stored_and_answered_after_a_rest
     runner = WorkerRunner(settings)
     await runner.start()
     try:
-        services = await Services.connect(settings, migrate=False)
+        services = await BotServices.connect(settings, migrate=False)
         try:
-            done = await services.wait(1, timeout=120)
+            done = await services.queue.wait(1, timeout=120)
         finally:
             await services.close()
         assert done is not None and done.status == "done"

@@ -10,7 +10,7 @@ import io
 from sqlalchemy import func, select
 
 from base.settings import Settings
-from bots.core.services import Services
+from bots.core.services import BotServices
 from db.models import ChatSettings, Review
 from tests.bots.telegram.conftest import WorkerRunner
 from tests.bots.telegram.helpers import ask, bot
@@ -24,7 +24,7 @@ STRANGER = user(7403, "Sam")  # administrator of OTHER only
 
 
 async def counts(settings: Settings) -> tuple[int, int]:
-    services = await Services.connect(settings, migrate=False)
+    services = await BotServices.connect(settings, migrate=False)
     try:
         async with services.sessions() as s:
             reviews = await s.scalar(select(func.count()).select_from(Review))

@@ -20,7 +20,7 @@ from PIL import Image
 from base.settings import Settings
 from bench import samples
 from bots.core import formatting
-from bots.core.services import Services
+from bots.core.services import BotServices
 from queue_worker.records import check_result
 from tests.bots.telegram.conftest import WorkerRunner
 from tests.bots.telegram.helpers import bot, check_id_in, status_of, stored, verdict_of
@@ -48,9 +48,9 @@ def settings(settings: Settings) -> Settings:
 
 async def set_policy(settings: Settings, **changes: Any) -> None:
     """Change the test group's settings, as an administrator's /settings would."""
-    services = await Services.connect(settings, migrate=False)
+    services = await BotServices.connect(settings, migrate=False)
     try:
-        await services.update_policy(
+        await services.moderation.update_policy(
             platform="telegram", chat_id=str(GROUP["id"]), changes=changes, updated_by="test"
         )
     finally:

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from arq import Retry
 from arq.connections import ArqRedis
@@ -34,7 +34,6 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from base.errors import FakeWatchError
-from base.scores import Details
 from base.settings import Settings
 from base.vocabulary import JUDGED, Label, ReasonCode, Status, Thresholds, decide_label
 from db.chat_settings import default_chat_settings, get_chat_settings
@@ -56,10 +55,10 @@ from queue_worker.notices import announce
 from queue_worker.records import check_result
 from queue_worker.retention import compact_redis, keep_media_file, purge_expired_media
 from queue_worker.transient import retrying
+from queue_worker.verdicts import reused_verdict, verdict_record
 
 if TYPE_CHECKING:
     from inference.pipeline import Pipeline
-    from inference.verdict import Verdict
 
 log = logging.getLogger(__name__)
 
@@ -151,49 +150,10 @@ async def chat_settings_of(session: AsyncSession, check: Check) -> ChatSettings:
     return await get_chat_settings(session, platform=check.platform, chat_id=check.chat_id)
 
 
-def verdict_record(verdict: Verdict, *, phash: str | None = None) -> VerdictRecord:
-    """The pipeline's verdict as the store keeps it (timings rounded to 0.1 ms)."""
-    return VerdictRecord(
-        label=verdict.label,
-        fake_probability=verdict.fake_probability,
-        faces=verdict.faces,
-        frames=verdict.frames,
-        model=verdict.model,
-        timings={k: round(v, 4) for k, v in verdict.timings.items()},
-        media_kind=verdict.media_kind,
-        reason=verdict.reason,
-        reason_code=verdict.reason_code,
-        details=Details(
-            face_scores=verdict.face_scores,
-            frame_scores=verdict.frame_scores,
-            frame_times=verdict.frame_times,
-            explanation=verdict.explanation,
-        ),
-        phash=phash,
-    )
-
-
 def _analyze_sync(pipeline: Pipeline, media: bytes) -> VerdictRecord:
     verdict = pipeline.analyze(media)
     phash = perceptual_hash(media) if verdict.media_kind == "image" else None
     return verdict_record(verdict, phash=phash)
-
-
-def reused_verdict(original: Check) -> VerdictRecord:
-    """The verdict a check stored, with the model's own label and no timings (nothing ran)."""
-    details = Details.from_json(original.details)
-    return VerdictRecord(
-        label=details.model_label or Label(cast(str, original.label)),  # done: it has one
-        fake_probability=original.fake_probability,
-        faces=original.faces,
-        frames=original.frames,
-        model=original.model_id,
-        media_kind=original.media_kind,
-        reason=original.reason,
-        reason_code=original.reason_code,
-        details=details,
-        phash=original.phash,
-    )
 
 
 class Analysis:

@@ -20,9 +20,9 @@ from dashboard.throttle import Policy, SignInThrottle
 from dashboard.view import register_filters
 from db.engine import database_url
 from db.store import Store
+from queue_worker.admission import Rate, TokenBuckets
 from queue_worker.broker import redis_url
 from queue_worker.client import QueueClient
-from queue_worker.ratelimit import Rate, TokenBuckets
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 

@@ -24,8 +24,8 @@ from base.vocabulary import RequestKind
 from dashboard.auth import Protected, SignedIn
 from dashboard.services import Services, services
 from dashboard.view import render
+from queue_worker.admission import Decision
 from queue_worker.contracts import MediaContext
-from queue_worker.ratelimit import Decision
 
 log = logging.getLogger(__name__)
 router = APIRouter()

@@ -49,8 +49,8 @@ from db.columns import utcnow
 from db.models import ChatSettings, Check
 from db.store import Store
 from db.verdicts import VerdictRecord
+from inference.hashes import perceptual_hash
 from queue_worker.contracts import CheckResult, job_id
-from queue_worker.hashes import perceptual_hash
 from queue_worker.notices import announce
 from queue_worker.records import check_result
 from queue_worker.retention import compact_redis, keep_media_file, purge_expired_media

@@ -1,7 +1,7 @@
 """The :class:`~bots.core.ports.Gate` port: the abuse limits, in Redis.
 
 Per-user and per-chat rates are token buckets shared by every bot process
-(:mod:`queue_worker.ratelimit`); the queue's depth is the queue client's.
+(:mod:`queue_worker.admission`); the queue's depth is the queue client's.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from redis.exceptions import RedisError
 
 from base.errors import QueueUnavailable
 from bots.core.ports import Admission
+from queue_worker.admission import Rate, TokenBuckets
 from queue_worker.client import QueueClient
-from queue_worker.ratelimit import Rate, TokenBuckets
 
 log = logging.getLogger(__name__)
 

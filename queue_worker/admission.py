@@ -9,6 +9,10 @@ token. Redis's own clock is used, so the bots' clocks do not matter.
 A refusal also says whether to *tell* the user: only the first refusal of a bucket
 in a while is answered, so a raid of a hundred posts gets one polite notice, not a
 hundred.
+
+It meters what enters the queue, in the queue's Redis under the queue's key prefix, for
+both of its producers that face people: the bots (with the queue's depth, the core's
+``Gate``) and the dashboard's uploads. Both stand one layer above ``queue_worker``.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
-from queue_worker.ratelimit import Rate, TokenBuckets
+from queue_worker.admission import Rate, TokenBuckets
 from tests.services import REDIS_URL
 
 

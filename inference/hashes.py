@@ -2,7 +2,9 @@
 
 The 64-bit DCT hash ("pHash"): grey 32x32, 2-D DCT, the 8x8 lowest frequencies
 compared with their median. Two images are near-duplicates when few of the 64 bits
-differ (:func:`hamming`); the store keeps the hash as 16 hex digits.
+differ (:func:`hamming`); the store keeps the hash as 16 hex digits. The worker
+hashes each photo the pipeline judged; like the rest of ``inference``, it knows
+nothing of the queue or the store.
 """
 
 from __future__ import annotations

@@ -12,7 +12,6 @@ re-exported here, where the other stages are.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
 import os
@@ -22,10 +21,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
-import cv2
 import torch
 
-from base.errors import ConfigurationError, MediaError
+from base.errors import MediaError
 from base.settings import Settings
 from base.vocabulary import Label, ReasonCode
 from inference.classifier import (
@@ -39,6 +37,7 @@ from inference.classifier import (
     score_tracks,
 )
 from inference.decoder import decode
+from inference.device import configure_threads, pick_device
 from inference.explain import deciding_crop, manipulation_map
 from inference.faces import DetectorConfig, FaceBox, FaceDetector
 from inference.media import DecodedMedia, MediaKind, MediaLimits, MediaSource
@@ -68,32 +67,6 @@ __all__ = [
     "score_tracks",
     "track",
 ]
-
-
-def configure_threads(threads: int | None = None) -> int:
-    """Set torch's and OpenCV's thread counts for this process; returns torch's.
-
-    Args:
-        threads: intra-op threads; None means ``FAKEWATCH_THREADS`` or one per core.
-    """
-    if threads is None:
-        env = os.environ.get("FAKEWATCH_THREADS")
-        threads = int(env) if env else os.cpu_count() or 1
-    threads = max(1, threads)
-    torch.set_num_threads(threads)
-    with contextlib.suppress(RuntimeError):  # only settable before the first parallel op
-        torch.set_num_interop_threads(1)  # the pipeline runs one op at a time
-    cv2.setNumThreads(1)  # frames are resized one at a time; threads here only contend
-    return threads
-
-
-def pick_device(name: str = "auto") -> torch.device:
-    """``auto`` is CUDA when there is one, else the CPU."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ConfigurationError("CUDA was asked for, but this machine has no CUDA device")
-    return torch.device(name)
 
 
 def detect(media: DecodedMedia, detector: FaceDetector) -> list[list[FaceBox]]:
@@ -375,7 +348,9 @@ class Pipeline:
         timings: dict[str, float],
     ) -> Verdict:
         start = time.perf_counter()
-        label, p = decide(scores, self.manifest_for(media.kind).thresholds)
+        manifest = self.manifest_for(media.kind)
+        scores = [manifest.scale.face(s) for s in scores]  # raw scores -> fake probabilities
+        label, p = decide(scores, manifest.thresholds)
         explanation = self._explain(media, tracks, scores)
         timings["decide"] = time.perf_counter() - start
         return Verdict(
@@ -383,7 +358,7 @@ class Pipeline:
             fake_probability=p,
             faces=len(tracks),
             frames=len(media.frames),
-            model=self.manifest_for(media.kind).model_id,
+            model=manifest.model_id,
             timings=timings,
             face_scores=tuple(scores),
             frame_scores=frame_scores(scores, len(media.frames)),

@@ -27,6 +27,7 @@ import torch
 
 from base import vocabulary
 from base.errors import WeightsInvalid, WeightsMissing
+from inference.calibration import ScoreScale
 from inference.model import (
     LEGACY_CONFIG,
     LEGACY_PREPROCESSING,
@@ -68,6 +69,8 @@ class Manifest:
     sha256: str | None = None
     trained: bool = True
     provenance: dict[str, Any] = field(default_factory=dict)
+    # raw score -> reported fake probability; the thresholds are on the reported scale
+    scale: ScoreScale = field(default_factory=ScoreScale)
 
     @property
     def model_id(self) -> str:
@@ -79,6 +82,7 @@ class Manifest:
         data = asdict(self)
         data["architecture"] = self.architecture.to_dict()
         data["preprocessing"] = self.preprocessing.to_dict()
+        data["scale"] = self.scale.to_dict()
         return data
 
     @classmethod
@@ -94,6 +98,7 @@ class Manifest:
                 sha256=data.get("sha256"),
                 trained=bool(data.get("trained", True)),
                 provenance=dict(data.get("provenance", {})),
+                scale=ScoreScale.from_dict(data.get("scale")),
             )
         except (KeyError, TypeError, ValueError) as e:
             raise WeightsInvalid(f"malformed weights manifest: {e}") from e

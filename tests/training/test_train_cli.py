@@ -128,6 +128,24 @@ def test_export_writes_the_best_epoch_as_weights(
     assert weights.manifest.trained and weights.manifest.architecture.lstm_hidden == 32
     assert weights.manifest.provenance["best_epoch"] in (1, 2)
     assert (tmp_path / "tiny.pt").stat().st_size > 1000
+    assert not weights.manifest.scale.identity  # Platt-scaled on val, thresholds on that scale
+    assert weights.manifest.provenance["calibration"].startswith("scores Platt-scaled on val")
+
+
+def test_calibrate_fits_a_scale_for_weights_and_keeps_their_bytes(
+    prepared: Path, trained: Path, tmp_path: Path
+) -> None:
+    before = load_weights(trained / "tiny.json").manifest
+    args = ["train", "calibrate", str(prepared), "--weights", str(trained / "tiny.json"),
+            "--out", str(tmp_path), "--threads", "1"]  # fmt: skip
+    assert main(args) == 0
+    after = load_weights(tmp_path / "tiny.json").manifest
+    assert after.sha256 == before.sha256 and after.model_id == before.model_id
+    assert not after.scale.identity
+    assert after.provenance["recalibrated"]["previous_thresholds"] == {
+        "fake": before.thresholds.fake,
+        "real": before.thresholds.real,
+    }
 
 
 def test_export_any_kept_epoch_and_say_which_are_kept(

@@ -19,9 +19,8 @@ import asyncio
 import hashlib
 import logging
 import time
-from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -133,14 +132,14 @@ def chat_thresholds(model: Thresholds, chat: ChatSettings) -> Thresholds:
     return model.overridden(fake=chat.fake_threshold, real=chat.real_threshold)
 
 
-def chat_label(state: WorkerState, chat: ChatSettings, verdict: Mapping[str, Any]) -> Label:
+def chat_label(state: WorkerState, chat: ChatSettings, verdict: VerdictRecord) -> Label:
     """The label the check is stored with, under the chat's thresholds: a judged face's
-    label is decided again from its fake probability, other labels stay."""
-    label = Label(verdict["label"])
-    if label not in JUDGED:
-        return label
-    thresholds = chat_thresholds(state.model_thresholds(verdict.get("media_kind")), chat)
-    return decide_label(verdict.get("fake_probability"), thresholds)
+    label is decided again from its fake probability (on the scale of the weights that
+    judged its kind), other labels stay."""
+    if verdict.label not in JUDGED:
+        return verdict.label
+    thresholds = chat_thresholds(state.model_thresholds(verdict.media_kind), chat)
+    return decide_label(verdict.fake_probability, thresholds)
 
 
 async def chat_settings_of(session: AsyncSession, check: Check) -> ChatSettings:
@@ -244,9 +243,7 @@ class Analysis:
             if found is not None:
                 return  # the caller's re-check reuses it; the lock is not needed
 
-    async def _label(
-        self, session: AsyncSession, check: Check, verdict: Mapping[str, Any]
-    ) -> Label:
+    async def _label(self, session: AsyncSession, check: Check, verdict: VerdictRecord) -> Label:
         """The one decision of the check's label, made in the session that stores it: under
         the chat's thresholds at this moment (a change while the model ran counts). Nothing
         later decides again: the bots, the audit log and the dashboard show what is stored."""
@@ -264,9 +261,7 @@ class Analysis:
                 session,
                 check_id=check.id,
                 verdict=verdict,
-                # (the label rule still reads a mapping: ``chat_label`` is being changed
-                # elsewhere, so it keeps its signature here)
-                label=await self._label(session, check, asdict(verdict)),
+                label=await self._label(session, check, verdict),
                 deduplicated_from=original.id,
             )
         log.info("check %d reuses the verdict of check %d", check.id, original.id)
@@ -301,7 +296,7 @@ class Analysis:
                 session,
                 check_id=check.id,
                 verdict=verdict,
-                label=await self._label(session, check, asdict(verdict)),
+                label=await self._label(session, check, verdict),
             )
         return check_result(stored)
 

@@ -91,12 +91,16 @@ async def startup(ctx: dict[str, Any]) -> None:
     """Open the store, load the model once, make the inference threads.
 
     After a lost Redis (``ctx["cache"]`` holds the state of the loop that stopped)
-    the same state serves on, over the new connection.
+    the same state serves on, over the new connection. When Redis came back before the
+    old loop closed, arq ran :func:`shutdown` on it: its inference threads are gone, so
+    the state gets new ones (the store's engine reconnects by itself).
     """
     quiet_job_arguments()
     cache: dict[str, Any] = ctx.setdefault("cache", {})
     previous: WorkerState | None = cache.get("state")
     if previous is not None:
+        if cache.pop("shut_down", False):
+            previous.executor = _inference_threads(previous.settings)
         previous.redis = ctx["redis"]
         ctx["state"] = previous
         await _release_unfinished(ctx["redis"], cache)
@@ -104,9 +108,7 @@ async def startup(ctx: dict[str, Any]) -> None:
         return
     settings: Settings = ctx.get("settings") or load_settings()
     store = await Store.open(database_url(settings))
-    executor = ThreadPoolExecutor(
-        max_workers=settings.worker_jobs, thread_name_prefix="fakewatch-inference"
-    )
+    executor = _inference_threads(settings)
     from inference.pipeline import build_pipeline  # torch: only once the worker starts
 
     loop = asyncio.get_running_loop()
@@ -152,13 +154,20 @@ async def _release_unfinished(redis: ArqRedis, cache: dict[str, Any]) -> None:
         unfinished.clear()
 
 
+def _inference_threads(settings: Settings) -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(
+        max_workers=settings.worker_jobs, thread_name_prefix="fakewatch-inference"
+    )
+
+
 async def shutdown(ctx: dict[str, Any]) -> None:
-    """Close what ``startup`` opened."""
+    """Close what ``startup`` opened (a loop started again after it makes new threads)."""
     state: WorkerState | None = ctx.get("state")
     if state is None:
         return
     state.executor.shutdown(wait=False, cancel_futures=True)
     await state.store.close()
+    ctx.setdefault("cache", {})["shut_down"] = True
 
 
 def housekeeping_jobs(queue_name: str) -> list[CronJob]:

@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -46,27 +47,29 @@ def test_run_starts_everything_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> No
         stderr=subprocess.STDOUT,
         text=True,
     )
+    lines: list[str] = []
+    assert process.stdout is not None
+    reader = threading.Thread(target=lambda: lines.extend(process.stdout or ()), daemon=True)
+    reader.start()  # everything it prints, as it prints it
     try:
+        # Ready is what the user is told: the banner (printed once the dashboard answers).
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        healthy = False
         while time.monotonic() < deadline and process.poll() is None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
-                    healthy = r.status == 200
-            except OSError:
-                pass
-            if healthy:
+            if any("Dashboard: " in line for line in list(lines)):
                 break
-            time.sleep(0.5)
-        assert healthy, "the dashboard never answered /healthz"
+            time.sleep(0.2)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as r:
+            assert r.status == 200, "the dashboard does not answer /healthz"
         redis = EmbeddedRedis.for_settings(load_settings(data_dir=data))
         assert redis.running()
         process.send_signal(signal.SIGINT)
-        output, _ = process.communicate(timeout=60)
+        process.wait(timeout=60)
+        reader.join(timeout=10)
     finally:
         if process.poll() is None:
             process.kill()
-            process.communicate()
+            process.wait()
+    output = "".join(lines)
     assert process.returncode == 0, output
     assert f"Dashboard: http://127.0.0.1:{port}/" in output
     assert "Sign in as 'admin' with the password " in output

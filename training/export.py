@@ -21,17 +21,20 @@ from inference.calibration import ScoreScale, fit_platt
 from inference.weights import Manifest, Thresholds, load_weights, save_weights
 from training.faceset import load_faceset, merge_counts
 from training.fit import BEST, LAST, Say, Trainer, epoch_file
-from training.metrics import Calibration, calibrate
+from training.metrics import calibrate
 from training.recipe import FitConfig
 from training.validate import ValScores, validate
 
 
-def scaled_calibration(scores: ValScores) -> tuple[ScoreScale, Calibration]:
-    """Platt-scale the raw val scores, then choose the thresholds on that scale."""
+def scaled_calibration(scores: ValScores) -> tuple[ScoreScale, Thresholds, str]:
+    """Platt-scale the raw val scores, then choose the thresholds on that scale; with the
+    rule that chose them, for the manifest."""
     scale = fit_platt(
         scores.scores, scores.labels, fitted_on=f"val split ({len(scores.scores)} samples)"
     )
-    return scale, calibrate([scale(v) for v in scores.scores], scores.labels)
+    cal = calibrate([scale(v) for v in scores.scores], scores.labels)
+    thresholds = Thresholds(fake=round(cal.fake, 4), real=round(cal.real, 4))
+    return scale, thresholds, f"scores Platt-scaled on val; {cal.rule}"
 
 
 def finish(
@@ -53,13 +56,13 @@ def finish(
     model = trainer.model.cpu()
     model.load_state_dict(best["model"])
     scores = ValScores.from_dict(best["val"])
-    scale, cal = scaled_calibration(scores)
+    scale, thresholds, rule = scaled_calibration(scores)
     config, faces = trainer.config, trainer.faces
     manifest = Manifest(
         name=config.name,
         architecture=model.config,
         preprocessing=trainer.prep,
-        thresholds=Thresholds(fake=round(cal.fake, 4), real=round(cal.real, 4)),
+        thresholds=thresholds,
         scale=scale,
         trained=True,
         provenance={
@@ -85,7 +88,7 @@ def finish(
                 "auc_labelled": scores.auc("labelled"),
                 "samples": len(scores.scores),
             },
-            "calibration": f"scores Platt-scaled on val; {cal.rule}",
+            "calibration": rule,
             "data": {
                 "info": faces.info.get("counts", {}),
                 "roots": faces.info.get("roots", []),
@@ -125,9 +128,7 @@ def export(
     if not (run / LAST).is_file() or not (run / BEST).is_file():
         raise ConfigurationError(f"{run} has no {LAST} and {BEST}: not a training run folder")
     state = torch.load(run / LAST, map_location="cpu", weights_only=False)
-    known = {k: v for k, v in state["config"].items() if k in FitConfig.__dataclass_fields__}
-    known["layers"] = tuple(known.get("layers", (1, 1, 1, 1)))
-    config = FitConfig(**known)
+    config = FitConfig.from_dict(state["config"])
     # The checkpoint replaces the model: the --init weights need not load (nor still exist).
     trainer = Trainer(load_faceset(data), run, replace(config, init=None), torch.device("cpu"), say)
     trainer.config, trainer.init_id = config, state.get("init_id") or _init_id(config.init)
@@ -149,21 +150,19 @@ def recalibrate(
     fit_args = dict(loaded.manifest.provenance.get("fit", {}))
     if not fit_args:
         raise ConfigurationError(f"{weights}: the manifest does not say how they were trained")
-    known = {k: v for k, v in fit_args.items() if k in FitConfig.__dataclass_fields__}
-    known["layers"] = tuple(known.get("layers", (1, 1, 1, 1)))
-    config = replace(FitConfig(**known), init=None)
+    config = replace(FitConfig.from_dict(fit_args), init=None)
     trainer = Trainer(load_faceset(data), dest, config, torch.device("cpu"), say)
     trainer.model.load_state_dict(loaded.model.state_dict())
     say(f"scoring {loaded.manifest.model_id} on {len(trainer.val)} val entries...")
     scores = validate(trainer.model, trainer.val, torch.device("cpu"), batch=config.batch * 2)
-    scale, cal = scaled_calibration(scores)
+    scale, thresholds, rule = scaled_calibration(scores)
     manifest = replace(
         loaded.manifest,
-        thresholds=Thresholds(fake=round(cal.fake, 4), real=round(cal.real, 4)),
+        thresholds=thresholds,
         scale=scale,
         provenance=loaded.manifest.provenance
         | {
-            "calibration": f"scores Platt-scaled on val; {cal.rule}",
+            "calibration": rule,
             "recalibrated": {
                 "val_auc": scores.selection_auc(),
                 "samples": len(scores.scores),

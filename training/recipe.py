@@ -9,7 +9,9 @@ the epochs.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -51,6 +53,13 @@ class FitConfig:
     workers: int = 0  # DataLoader processes; blends and augmentation run there
     max_minutes: float | None = None
     name: str = "fakewatch-lite0"
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> FitConfig:
+        """A configuration as a checkpoint or a manifest recorded it (unknown keys dropped)."""
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        known["layers"] = tuple(known.get("layers", (1, 1, 1, 1)))  # JSON makes it a list
+        return cls(**known)
 
 
 def model_config(config: FitConfig) -> ModelConfig:

@@ -44,7 +44,7 @@ from inference.media import DecodedMedia, MediaKind, MediaLimits, MediaSource
 from inference.model import Classifier
 from inference.tracks import FaceTrack, TrackerConfig, track
 from inference.verdict import Explanation, FaceScore, Verdict, decide
-from inference.weight_set import WeightSet, load_weight_set
+from inference.weight_set import KINDS, WeightSet, load_weight_set
 from inference.weights import LoadedWeights, Manifest
 
 log = logging.getLogger(__name__)
@@ -122,7 +122,7 @@ class Pipeline:
             for w in self.weights.distinct
         }
         self._models: dict[MediaKind, Classifier] = {
-            kind: placed[id(self.weights.for_kind(kind))] for kind in ("image", "video")
+            kind: placed[id(self.weights.for_kind(kind))] for kind in KINDS
         }
         self.precision: Precision = precision
         self.frames = frames or self.weights.video.manifest.preprocessing.sequence_length

@@ -18,11 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from base.errors import MediaError
-from inference.media import MediaKind
 from inference.pipeline import Pipeline
-from inference.weights import Manifest
+from inference.weight_set import KINDS
 from training.layout import MediaFile, walk
-from training.metrics import Rates, Roc, auc, eer, roc
+from training.metrics import Roc, auc, eer, rates_at, roc
 from training.normalise import normalised
 
 Progress = Callable[[int, int, str], None]
@@ -45,20 +44,6 @@ class ItemResult:
     def judged(self) -> bool:
         """Whether a face was scored."""
         return self.score is not None
-
-
-def rates_of(items: Sequence[ItemResult], fake_at: Mapping[str, float]) -> Rates:
-    """Confusion counts of the judged ``items``, each called fake at its kind's threshold."""
-    called = [(i.score is not None and i.score >= fake_at[i.kind], i.is_fake) for i in items]
-    judged = [c for c, i in zip(called, items, strict=True) if i.judged]
-    distinct = {fake_at[i.kind] for i in items if i.judged}
-    return Rates(
-        threshold=distinct.pop() if len(distinct) == 1 else float("nan"),
-        tp=sum(c and y for c, y in judged),
-        fp=sum(c and not y for c, y in judged),
-        tn=sum(not c and not y for c, y in judged),
-        fn=sum(not c and y for c, y in judged),
-    )
 
 
 def summarise(items: Sequence[ItemResult], fake_at: Mapping[str, float]) -> dict[str, Any]:
@@ -90,7 +75,7 @@ def summarise(items: Sequence[ItemResult], fake_at: Mapping[str, float]) -> dict
     if found:
         out["eer"], out["eer_threshold"] = found
     if judged:
-        r = rates_of(items, fake_at)
+        r = rates_at(scores, labels, [fake_at[i.kind] for i in judged])
         out |= {"accuracy": r.accuracy, "precision": r.precision, "recall": r.recall}
         reals = [s for s, y in zip(scores, labels, strict=True) if not y]
         fakes = [s for s, y in zip(scores, labels, strict=True) if y]
@@ -220,22 +205,16 @@ def evaluate(
         )
         if progress:
             progress(n, len(files), f.relative)
-    kinds: tuple[MediaKind, ...] = ("image", "video")
     return EvalReport(
         root=str(root),
         model=pipeline.model_id,
         trained=pipeline.weights.trained,
-        models={k: pipeline.manifest_for(k).model_id for k in kinds},
-        thresholds={k: thresholds_of(pipeline.manifest_for(k)) for k in kinds},
+        models={k: pipeline.manifest_for(k).model_id for k in KINDS},
+        thresholds={k: asdict(pipeline.manifest_for(k).thresholds) for k in KINDS},
         items=items,
         seconds=time.monotonic() - start,
         normalise=normalise,
     )
-
-
-def thresholds_of(manifest: Manifest) -> dict[str, float]:
-    """A manifest's thresholds as the report gives them."""
-    return {"fake": manifest.thresholds.fake, "real": manifest.thresholds.real}
 
 
 def _f(value: Any, digits: int = 3) -> str:

@@ -114,12 +114,17 @@ class Rates:
         return self.fp / n if n else None
 
 
-def rates_at(scores: Sequence[float], labels: Sequence[bool], threshold: float) -> Rates:
-    """Confusion counts at one threshold."""
+def rates_at(
+    scores: Sequence[float], labels: Sequence[bool], threshold: float | Sequence[float]
+) -> Rates:
+    """Confusion counts at one threshold, or at one threshold per score (each score judged
+    by the weights that made it); ``Rates.threshold`` is NaN when they differ."""
     s, y = _arrays(scores, labels)
-    called = s >= threshold
+    t = np.asarray(threshold, dtype=np.float64)
+    called = s >= t
+    same = t.ndim == 0 or (t.size > 0 and bool(np.all(t == t.flat[0])))
     return Rates(
-        threshold=threshold,
+        threshold=float(t.flat[0]) if same else float("nan"),
         tp=int((called & y).sum()),
         fp=int((called & ~y).sum()),
         tn=int((~called & ~y).sum()),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -42,7 +44,15 @@ def test_eer_of_separable_and_overlapping_scores() -> None:
 def test_rates_at_threshold() -> None:
     r = rates_at([0.2, 0.7, 0.4, 0.9], [False, False, True, True], 0.5)
     assert (r.tp, r.fp, r.tn, r.fn) == (1, 1, 1, 1)
-    assert r.accuracy == 0.5 and r.precision == 0.5 and r.recall == 0.5
+    assert r.accuracy == 0.5 and r.precision == 0.5 and r.recall == 0.5 and r.threshold == 0.5
+
+
+def test_rates_at_one_threshold_per_score() -> None:
+    # the first two scores judged by weights calling fake at 0.8, the last two at 0.3
+    r = rates_at([0.7, 0.9, 0.4, 0.2], [False, True, True, False], [0.8, 0.8, 0.3, 0.3])
+    assert (r.tp, r.fp, r.tn, r.fn) == (2, 0, 2, 0) and math.isnan(r.threshold)
+    same = rates_at([0.7, 0.9], [False, True], [0.8, 0.8])
+    assert same.threshold == 0.8 and (same.tp, same.tn) == (1, 1)
 
 
 def test_calibrate_meets_its_targets_on_overlapping_scores() -> None:

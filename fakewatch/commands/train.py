@@ -61,9 +61,10 @@ def register(sub: Any) -> None:
     fit.add_argument("--resume", action="store_true", help="continue from DIR/last.ckpt")
     fit.add_argument(
         "--backbone",
-        choices=("efficientnet_lite0", "resnext"),
+        choices=("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2", "resnext"),
         default="efficientnet_lite0",
-        help="frame encoder: ImageNet-pretrained Lite0 (default) or a ResNeXt from scratch",
+        help="frame encoder: ImageNet-pretrained EfficientNet-Lite0 (default), Lite1 or Lite2, "
+        "or a ResNeXt from scratch",
     )
     fit.add_argument(
         "--init",
@@ -71,12 +72,18 @@ def register(sub: Any) -> None:
         metavar="WEIGHTS",
         help="start from these weights (e.g. default: the shipped ones) instead of ImageNet's",
     )
-    fit.add_argument("--input-size", type=int, default=224, help="crop size the model sees")
+    fit.add_argument(
+        "--input-size",
+        type=int,
+        default=224,
+        help="crop size the model sees (default 224; the Lite encoders' native sizes: "
+        "Lite0 224, Lite1 240, Lite2 260)",
+    )
     fit.add_argument(
         "--freeze-stages",
         type=int,
         default=2,
-        help="Lite0: keep the stem and the first N stages at ImageNet's weights (default 2)",
+        help="Lite: keep the stem and the first N stages at ImageNet's weights (default 2)",
     )
     fit.add_argument("--layers", default="1,1,1,1", help="ResNeXt blocks per stage")
     fit.add_argument("--lstm-hidden", type=int, default=256)

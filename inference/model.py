@@ -32,6 +32,7 @@ from inference.lite import LITE_BACKBONES
 from inference.torchvision_compat import ensure_torchvision
 
 if TYPE_CHECKING:
+    from inference.ensemble import LiteEnsemble
     from inference.lite import LiteLSTM
 
 FAKE_INDEX = 0
@@ -51,6 +52,7 @@ class ModelConfig:
     lstm_layers: int = 1
     dropout: float = 0.4
     drop_path: float = 0.0  # stochastic depth in the Lite encoder while training
+    members: int = 1  # Lite only: >1 is an ensemble of that many models (inference.ensemble)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -154,7 +156,7 @@ class ResNeXtLSTM(nn.Module):
 
 
 # Every classifier has forward_features (crops -> pooled features) and forward_head.
-Classifier: TypeAlias = "ResNeXtLSTM | LiteLSTM"
+Classifier: TypeAlias = "ResNeXtLSTM | LiteLSTM | LiteEnsemble"
 
 
 BACKBONES = ("resnext", *LITE_BACKBONES)
@@ -164,6 +166,10 @@ def build_model(config: ModelConfig, *, pretrained: bool = False) -> Classifier:
     """A fresh model in eval mode: random weights, or (``pretrained``, Lite only) ImageNet's."""
     if config.backbone == "resnext":
         return ResNeXtLSTM(config).eval()
+    if config.backbone in LITE_BACKBONES and config.members > 1:
+        from inference.ensemble import LiteEnsemble
+
+        return LiteEnsemble(config, pretrained=pretrained).eval()
     if config.backbone in LITE_BACKBONES:
         from inference.lite import LiteLSTM
 

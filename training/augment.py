@@ -38,15 +38,25 @@ class AugmentParams:
 NO_AUGMENT = AugmentParams(False, 1.0, (0.0, 0.0), None, None, None, None, None, None)
 
 
-def sample_augment(rng: np.random.Generator, *, gentle: bool = False) -> AugmentParams:
+DAMAGE = ("full", "gentle", "none")
+
+
+def sample_augment(rng: np.random.Generator, *, damage: str = "full") -> AugmentParams:
     """Draw augmentations with the probabilities used for training.
 
-    ``gentle`` (the curriculum's first epochs) re-compresses less often and less hard,
-    and blurs and adds noise less often, so the blend's traces survive.
+    ``damage`` says how often the image is degraded (blur, noise, re-compression,
+    down-and-up rescale): ``full`` as the shortcut guards want, ``gentle`` (the
+    curriculum's first epochs) less often and less hard so the blend's traces survive,
+    ``none`` never (geometry, flips and colour only: for labelled photos whose real and
+    fake files went through one pipeline, where the fine traces are the evidence).
     """
+    if damage not in DAMAGE:
+        raise ValueError(f"unknown damage level {damage!r} (known: {', '.join(DAMAGE)})")
+    gentle = damage == "gentle"
+    off = damage == "none"
 
     def maybe(p: float, low: float, high: float) -> float | None:
-        return float(rng.uniform(low, high)) if rng.random() < p else None
+        return float(rng.uniform(low, high)) if not off and rng.random() < p else None
 
     colour = rng.random() < 0.5
     return AugmentParams(
@@ -60,7 +70,7 @@ def sample_augment(rng: np.random.Generator, *, gentle: bool = False) -> Augment
         noise_std=maybe(0.05 if gentle else 0.15, 1.0, 6.0),
         jpeg_quality=(
             int(rng.integers(70 if gentle else 40, 96))
-            if rng.random() < (0.25 if gentle else 0.5)
+            if not off and rng.random() < (0.25 if gentle else 0.5)
             else None
         ),
         rescale=maybe(0.15 if gentle else 0.35, 1.3, 3.0),

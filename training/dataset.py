@@ -91,8 +91,10 @@ class FaceSamples(torch.utils.data.Dataset[Batch]):
         seq_len: int,
         train: bool,
         seed: int = 0,
+        damage: str = "full",
     ) -> None:
         self.faces = faces
+        self.damage = damage
         self.entries = list(entries)
         self.prep = prep
         self.seq_len = seq_len
@@ -123,7 +125,11 @@ class FaceSamples(torch.utils.data.Dataset[Batch]):
         chosen = pick_frames(seq.length, self.length_of(index), rng if self.train else None)
         frames = [seq.frames[i] for i in chosen]
         crops = [self.faces.crop(f) for f in frames]
-        augment = sample_augment(rng, gentle=self.strong) if self.train else NO_AUGMENT
+        augment = (
+            sample_augment(rng, damage="gentle" if self.strong else self.damage)
+            if self.train
+            else NO_AUGMENT
+        )
         noise_seed = int(rng.integers(0, 2**31 - 1))
         size = self.prep.input_size
         samples: list[tuple[list[np.ndarray], int, torch.Tensor]] = []

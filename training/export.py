@@ -152,10 +152,11 @@ def recalibrate(
     if not fit_args:
         raise ConfigurationError(f"{weights}: the manifest does not say how they were trained")
     config = replace(FitConfig.from_dict(fit_args), init=None)
+    # The trainer only builds the val split; the weights are scored as loaded (an
+    # ensemble's manifest keeps its first member's fit, which builds a single model).
     trainer = Trainer(load_faceset(data), dest, config, torch.device("cpu"), say)
-    trainer.model.load_state_dict(loaded.model.state_dict())
     say(f"scoring {loaded.manifest.model_id} on {len(trainer.val)} val entries...")
-    scores = validate(trainer.model, trainer.val, torch.device("cpu"), batch=config.batch * 2)
+    scores = validate(loaded.model, trainer.val, torch.device("cpu"), batch=config.batch * 2)
     scale, thresholds, rule = scaled_calibration(scores)
     manifest = replace(
         loaded.manifest,

@@ -132,8 +132,12 @@ class Trainer:
             if config.mask_loss and isinstance(self.model, ResNeXtLSTM)
             else None
         )
-        self.train_entries = entries_for(faces.select(split="train"))
+        self.train_entries = entries_for(faces.select(split="train"), sbi=config.self_blends)
         val_seqs = faces.select(split="val")
+        if not config.self_blends:
+            # Without self-blends an unlabelled real has no fake to be told from: it would
+            # only pad the labelled group with reals of other sources.
+            val_seqs = [s for s in val_seqs if s.labelled or s.is_fake]
         plain = [s for s in val_seqs if not s.labelled and not s.is_fake]
         if config.max_val is not None and len(plain) > config.max_val:
             keep = np.random.default_rng([config.seed, 5]).choice(
@@ -142,7 +146,11 @@ class Trainer:
             kept = {id(plain[i]) for i in keep}
             val_seqs = [s for s in val_seqs if s.labelled or s.is_fake or id(s) in kept]
         self.val = FaceSamples(
-            faces, entries_for(val_seqs), self.prep, seq_len=config.seq_len, train=False
+            faces,
+            entries_for(val_seqs, sbi=config.self_blends),
+            self.prep,
+            seq_len=config.seq_len,
+            train=False,
         )
         params = list(self.model.parameters())
         if self.heads is not None:
@@ -211,7 +219,13 @@ class Trainer:
         rng = np.random.default_rng([config.seed, self.epoch, 3])
         entries = epoch_entries(self.train_entries, config, self.epoch, rng)
         data = FaceSamples(
-            self.faces, entries, self.prep, seq_len=config.seq_len, train=True, seed=config.seed
+            self.faces,
+            entries,
+            self.prep,
+            seq_len=config.seq_len,
+            train=True,
+            seed=config.seed,
+            damage=config.damage,
         )
         data.epoch = self.epoch
         data.strong = self.epoch < config.strong_epochs

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from base.errors import ConfigurationError
 from inference.model import ModelConfig, Preprocessing
 from training.dataset import Entry
 from training.faceset import FaceSet
@@ -46,6 +47,8 @@ class FitConfig:
     samples_per_epoch: int | None = None  # entries; None: every entry once
     video_repeat: int = 4
     labelled_repeat: int = 1  # labelled entries (e.g. the Photoshop composites) per epoch
+    self_blends: bool = True  # reals also make self-blended fakes; False: labelled fakes only
+    damage: str = "full"  # training.augment.DAMAGE: how often crops are degraded
     max_val: int | None = 600  # val real sequences kept (each also gives a self-blend)
     model_margin: float = 0.3  # the pipeline's margin for these weights
     input_size: int = 224  # Lite0's native size
@@ -79,6 +82,12 @@ def model_config(config: FitConfig) -> ModelConfig:
 def preprocessing(config: FitConfig, faces: FaceSet) -> Preprocessing:
     """What the pipeline must do to match training (stored in the manifest)."""
     g = faces.geometry
+    if config.model_margin > g.margin:
+        raise ConfigurationError(
+            f"the model margin {config.model_margin} is wider than the prepared crops' "
+            f"margin {g.margin}: prepare the faces again with --margin {config.model_margin} "
+            "or more"
+        )
     return Preprocessing(
         input_size=config.input_size,
         channel_order="rgb",

@@ -102,6 +102,26 @@ def register(sub: Any) -> None:
         default=1.0,
         help="weight of the training-only blend-mask heads (0: off)",
     )
+    fit.add_argument(
+        "--no-self-blends",
+        dest="self_blends",
+        action="store_false",
+        help="no self-blended fakes: learn from the labelled fakes alone (and validate on them)",
+    )
+    fit.add_argument(
+        "--damage",
+        choices=("full", "gentle", "none"),
+        default="full",
+        help="how often crops are blurred, noised, re-compressed and rescaled (default full, "
+        "the shortcut guards; none: flips, crop jitter and colour only)",
+    )
+    fit.add_argument(
+        "--model-margin",
+        type=float,
+        default=0.3,
+        help="margin of the face box the model sees, as the pipeline cuts it (default 0.3; "
+        "at most the prepared crops' margin)",
+    )
     fit.add_argument("--samples-per-epoch", type=int, default=None, metavar="N")
     fit.add_argument(
         "--labelled-repeat",
@@ -162,6 +182,17 @@ def _register_export(steps: Any) -> None:
     cal.add_argument("--out", type=Path, required=True, metavar="DIR")
     cal.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     cal.set_defaults(handler=run_calibrate)
+    com = steps.add_parser(
+        "combine",
+        help="write an ensemble of trained weights as one weights file",
+        description="Combine two or more EfficientNet-Lite weights of one backbone and "
+        "preprocessing into one model that averages their logits; calibrate it afterwards "
+        "with 'fakewatch train calibrate DATA --weights <name>'.",
+    )
+    com.add_argument("weights", nargs="+", metavar="NAME|PATH", help="the members")
+    com.add_argument("--name", required=True, help="the ensemble's weights name")
+    com.add_argument("--out", type=Path, required=True, metavar="DIR")
+    com.set_defaults(handler=run_combine)
 
 
 def run_export(args: argparse.Namespace, settings: Settings) -> int:
@@ -180,6 +211,15 @@ def run_calibrate(args: argparse.Namespace, settings: Settings) -> int:
     del settings
     result = recalibrate(args.data, args.weights, args.out, threads=args.threads)
     print(json.dumps(result, indent=2))
+    return 0
+
+
+def run_combine(args: argparse.Namespace, settings: Settings) -> int:
+    """Combine weights into an ensemble."""
+    from training.ensemble import combine_weights
+
+    del settings
+    print(json.dumps(combine_weights(args.weights, args.name, args.out), indent=2))
     return 0
 
 
@@ -245,6 +285,9 @@ def run_fit(args: argparse.Namespace, settings: Settings) -> int:
         strong_epochs=args.strong_epochs,
         samples_per_epoch=args.samples_per_epoch,
         labelled_repeat=args.labelled_repeat,
+        self_blends=args.self_blends,
+        damage=args.damage,
+        model_margin=args.model_margin,
         video_repeat=args.video_repeat,
         max_val=args.max_val,
         threads=args.threads,

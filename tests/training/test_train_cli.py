@@ -181,3 +181,25 @@ def test_fit_from_earlier_weights_names_them_by_model_id(
     assert m.provenance["fit"]["labelled_repeat"] == 2
     assert m.provenance["fit"]["video_repeat"] == 0
     assert m.provenance["fit"]["freeze_stages"] == 0
+
+
+def test_fit_on_labelled_fakes_alone_without_damage(prepared: Path, tmp_path: Path) -> None:
+    out = tmp_path / "plain"
+    args = ["train", "fit", str(prepared), "--out", str(out), "--name", "plain", "--batch", "8",
+            "--lstm-hidden", "32", "--seq-len", "3", "--samples-per-epoch", "6", "--epochs", "1",
+            "--threads", "1", "--device", "cpu",
+            "--no-self-blends", "--damage", "none"]  # fmt: skip
+    assert main(args) == 0
+    m = load_weights(out / "plain.json").manifest
+    assert m.provenance["fit"]["self_blends"] is False
+    assert m.provenance["fit"]["damage"] == "none"
+
+
+def test_fit_refuses_a_model_margin_wider_than_the_prepared_crops(
+    prepared: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["train", "fit", str(prepared), "--out", str(tmp_path / "wide"), "--name", "wide",
+            "--epochs", "1", "--threads", "1", "--device", "cpu",
+            "--model-margin", "0.9"]  # fmt: skip
+    assert main(args) != 0
+    assert "prepare the faces again with --margin 0.9" in capsys.readouterr().err
